@@ -1,0 +1,6 @@
+/** Every CLI command, one module each. A module exports `register(program)`. */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,6 @@
+/** Library entry: the public API that the CLI and the service use. */
+export * from './core/errors.js';
+export * from './core/file-tree.js';
+export * from './core/sink.js';
+export * from './core/progress.js';
+export * from './core/repro.js';
