@@ -52,3 +52,14 @@ export function tempDir(prefix = 'imagekit-'): { dir: string; cleanup: () => voi
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Boot-test assets fetched by scripts/e2e-assets.sh (Debian kernel). Null when absent. */
+export function e2eAssets(): { dir: string; vmlinuz: string; modulesDir: string } | null {
+  const dir = process.env.IMAGEKIT_E2E_DIR ?? join(process.env.HOME ?? '/root', '.cache/imagekit-e2e');
+  const vmlinuz = join(dir, 'vmlinuz');
+  if (!existsSync(vmlinuz)) {
+    if (process.env.CI) throw new Error(`boot-test kernel missing under CI: ${vmlinuz} (.ci/run runs scripts/e2e-assets.sh)`);
+    return null;
+  }
+  return { dir, vmlinuz, modulesDir: join(dir, 'root/lib/modules') };
+}
