@@ -18,6 +18,8 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
+const asError = (e: unknown) => e as ImagekitError;
+
 interface Echo { value: number; threadId: number; handled: number }
 
 describe('WorkerPool', () => {
@@ -50,12 +52,12 @@ describe('WorkerPool', () => {
 
   it('re-throws worker errors as ImagekitError and keeps serving', async () => {
     const p = pool(1);
-    const bad = await p.run({ op: 'invalid', value: 'x' }).catch((e) => e);
+    const bad = await p.run({ op: 'invalid', value: 'x' }).catch(asError);
     expect(bad).toBeInstanceOf(ImagekitError);
     expect(bad.code).toBe('E_TEST_BAD');
     expect(bad.exitCode).toBe(2);
     expect(bad.message).toBe('bad input x');
-    const plain = await p.run({ op: 'plain' }).catch((e) => e);
+    const plain = await p.run({ op: 'plain' }).catch(asError);
     expect(plain).toBeInstanceOf(ImagekitError);
     expect(plain.code).toBe('E_WORKER_TASK');
     expect(plain.message).toBe('plain failure');
@@ -73,7 +75,7 @@ describe('WorkerPool', () => {
   it('a crashed worker rejects its task, is replaced, and queued tasks still run', async () => {
     const p = pool(1);
     const first = await p.run<Echo>({ op: 'echo', value: 1 });
-    const crash = p.run({ op: 'exit' }).catch((e) => e);
+    const crash = p.run({ op: 'exit' }).catch(asError);
     const queued = p.run<Echo>({ op: 'echo', value: 2 });
     const err = await crash;
     expect(err).toBeInstanceOf(ImagekitError);
@@ -84,7 +86,7 @@ describe('WorkerPool', () => {
     expect(after.threadId).not.toBe(first.threadId);
     expect(after.handled).toBe(1); // a fresh worker
 
-    const thrown = await p.run({ op: 'throw-async' }).catch((e) => e);
+    const thrown = await p.run({ op: 'throw-async' }).catch(asError);
     expect(thrown.code).toBe('E_WORKER_CRASHED');
     expect(thrown.message).toMatch(/uncaught in worker/);
     expect((await p.run<Echo>({ op: 'echo', value: 3 })).value).toBe(3);
@@ -92,8 +94,8 @@ describe('WorkerPool', () => {
 
   it('close() rejects running and queued tasks, terminates, and refuses new tasks', async () => {
     const p = pool(1);
-    const running = p.run({ op: 'hang' }).catch((e) => e);
-    const queued = p.run({ op: 'echo', value: 1 }).catch((e) => e);
+    const running = p.run({ op: 'hang' }).catch(asError);
+    const queued = p.run({ op: 'echo', value: 1 }).catch(asError);
     await new Promise((r) => setTimeout(r, 50));
     await p.close();
     expect((await running).code).toBe('E_POOL_CLOSED');
