@@ -18,7 +18,9 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-const asError = (e: unknown) => e as ImagekitError;
+/** The error a promise rejects with (fails the test if it resolves). */
+const failure = (p: Promise<unknown>): Promise<ImagekitError> =>
+  p.then(() => { throw new Error('expected a rejection'); }, (e) => e as ImagekitError);
 
 interface Echo { value: number; threadId: number; handled: number }
 
@@ -52,12 +54,12 @@ describe('WorkerPool', () => {
 
   it('re-throws worker errors as ImagekitError and keeps serving', async () => {
     const p = pool(1);
-    const bad = await p.run({ op: 'invalid', value: 'x' }).catch(asError);
+    const bad = await failure(p.run({ op: 'invalid', value: 'x' }));
     expect(bad).toBeInstanceOf(ImagekitError);
     expect(bad.code).toBe('E_TEST_BAD');
     expect(bad.exitCode).toBe(2);
     expect(bad.message).toBe('bad input x');
-    const plain = await p.run({ op: 'plain' }).catch(asError);
+    const plain = await failure(p.run({ op: 'plain' }));
     expect(plain).toBeInstanceOf(ImagekitError);
     expect(plain.code).toBe('E_WORKER_TASK');
     expect(plain.message).toBe('plain failure');
@@ -75,7 +77,7 @@ describe('WorkerPool', () => {
   it('a crashed worker rejects its task, is replaced, and queued tasks still run', async () => {
     const p = pool(1);
     const first = await p.run<Echo>({ op: 'echo', value: 1 });
-    const crash = p.run({ op: 'exit' }).catch(asError);
+    const crash = failure(p.run({ op: 'exit' }));
     const queued = p.run<Echo>({ op: 'echo', value: 2 });
     const err = await crash;
     expect(err).toBeInstanceOf(ImagekitError);
@@ -86,7 +88,7 @@ describe('WorkerPool', () => {
     expect(after.threadId).not.toBe(first.threadId);
     expect(after.handled).toBe(1); // a fresh worker
 
-    const thrown = await p.run({ op: 'throw-async' }).catch(asError);
+    const thrown = await failure(p.run({ op: 'throw-async' }));
     expect(thrown.code).toBe('E_WORKER_CRASHED');
     expect(thrown.message).toMatch(/uncaught in worker/);
     expect((await p.run<Echo>({ op: 'echo', value: 3 })).value).toBe(3);
@@ -94,8 +96,8 @@ describe('WorkerPool', () => {
 
   it('close() rejects running and queued tasks, terminates, and refuses new tasks', async () => {
     const p = pool(1);
-    const running = p.run({ op: 'hang' }).catch(asError);
-    const queued = p.run({ op: 'echo', value: 1 }).catch(asError);
+    const running = failure(p.run({ op: 'hang' }));
+    const queued = failure(p.run({ op: 'echo', value: 1 }));
     await new Promise((r) => setTimeout(r, 50));
     await p.close();
     expect((await running).code).toBe('E_POOL_CLOSED');
