@@ -1,0 +1,5 @@
+/** UKI assembly: systemd-stub + Talos sections (talos-imager.md §6). */
+export * from './os-release.js';
+export * from './kernel-version.js';
+export * from './profiles.js';
+export * from './build-uki.js';
