@@ -1,0 +1,94 @@
+/**
+ * The schematic: a Talos customization without a version (image-factory.md §1.1, §1.2).
+ *
+ * Field order here is the canonical serialization order. Zero values (empty strings, empty lists,
+ * `false`, 0, bootloader `none`) are left out of this model: `decodeSchematic` never sets them and
+ * the serializer omits them exactly as upstream's `omitempty` does.
+ */
+
+/** `customization.bootloader`; upstream's zero value `none` ("automatic") is represented by absence. */
+export type BootloaderKind = 'dual-boot' | 'sd-boot' | 'grub';
+
+export const BOOTLOADER_KINDS: readonly BootloaderKind[] = ['dual-boot', 'sd-boot', 'grub'];
+
+/** One initial META entry: key is a uint8. */
+export interface MetaValue {
+  key: number;
+  value: string;
+}
+
+/**
+ * A timestamp inside `overlay.options` (go-yaml reads unquoted `2001-12-14` as a time and writes it
+ * back as RFC 3339). `text` is that re-emitted form; `utc` says the zone is UTC.
+ */
+export class YamlTimestamp {
+  constructor(
+    readonly text: string,
+    readonly utc = text.endsWith('Z'),
+  ) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A key of a nested options mapping that has non-string keys (go-yaml `map[interface{}]interface{}`). */
+export type OptionKey = string | bigint | number | boolean | null | YamlTimestamp;
+
+/**
+ * A value inside `overlay.options`, as go-yaml decodes it generically: integers are bigint (int64 or
+ * uint64), floats are number, strings, booleans, null, timestamps, lists, string-keyed mappings as
+ * plain objects, and mappings with any non-string key as `Map`.
+ */
+export type OptionValue =
+  | null
+  | boolean
+  | bigint
+  | number
+  | string
+  | YamlTimestamp
+  | OptionValue[]
+  | OptionMap
+  | Map<OptionKey, OptionValue>;
+
+/** A string-keyed options mapping (created without a prototype so any key is an own property). */
+export interface OptionMap {
+  [key: string]: OptionValue;
+}
+
+export interface Overlay {
+  /** Overlay image repository path, e.g. `siderolabs/sbc-raspberrypi`. */
+  image: string;
+  /** Overlay name, e.g. `rpi_generic`. */
+  name: string;
+  /** Free-form options passed to the overlay installer (omitted when empty). */
+  options?: OptionMap;
+}
+
+export interface SecureBootCustomization {
+  /** `off`/`manual`/`if-safe`/`force`, not validated at decode time (§1.2 row 3.6). */
+  enrollKeys?: string;
+  includeWellKnownCertificates?: boolean;
+}
+
+export interface Customization {
+  embeddedMachineConfiguration?: string;
+  extraKernelArgs?: string[];
+  meta?: MetaValue[];
+  systemExtensions?: { officialExtensions?: string[] };
+  bootloader?: BootloaderKind;
+  secureboot?: SecureBootCustomization;
+  /** Sector size (uint64): a number, or a bigint beyond 2^53. */
+  diskImage?: { sectorSize?: number | bigint };
+}
+
+export interface Schematic {
+  /** Enterprise only; community edition rejects a non-empty owner. */
+  owner?: string;
+  overlay?: Overlay;
+  customization: Customization;
+}
+
+/** A new options mapping without a prototype (so `__proto__` is an ordinary key). */
+export function newOptionMap(): OptionMap {
+  return Object.create(null) as OptionMap;
+}
