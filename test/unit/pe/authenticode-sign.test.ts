@@ -15,6 +15,7 @@ import {
   type CertificateSigner,
 } from '../../../src/formats/pe/index.js';
 import { missingTools, runTool, tempDir } from '../../helpers/tools.js';
+import { signedAttributesSet } from './der.js';
 import { makeTestKeyPair, type TestKeyPair } from './test-keys.js';
 import { fill, syntheticPe, upstreamLikeStub } from './synthetic-pe.js';
 
@@ -73,12 +74,8 @@ describe.skipIf(skip)('signPe (talos-imager.md §7.1)', () => {
     const valueOctets = spcDer.subarray(spcDer[1]! < 0x80 ? 2 : 2 + (spcDer[1]! & 0x7f));
     expect(Buffer.from(md.buffer)).toEqual(createHash('sha256').update(valueOctets).digest());
     // The signature covers the DER SET of the attributes.
-    const attrsDer = Buffer.from(AsnConvert.serialize(si)).subarray(0); // locate [0] IMPLICIT and re-tag as SET
-    const at = attrsDer.indexOf(Buffer.from([0xa0]), 10);
-    const set = Buffer.from(attrsDer.subarray(at));
-    set[0] = 0x31;
-    const len = set[1]! < 0x80 ? 2 + set[1]! : 2 + (set[1]! & 0x7f) + set.readUIntBE(2, set[1]! & 0x7f);
-    expect(verify('sha256', set.subarray(0, len), createPublicKey(keys.cert), Buffer.from(si.signature.buffer))).toBe(true);
+    const set = signedAttributesSet(Buffer.from(AsnConvert.serialize(si)));
+    expect(verify('sha256', set, createPublicKey(keys.cert), Buffer.from(si.signature.buffer))).toBe(true);
   });
 
   it('is deterministic for a fixed signing time, and the time changes only the signature', async () => {
