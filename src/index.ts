@@ -4,3 +4,4 @@ export * from './core/file-tree.js';
 export * from './core/sink.js';
 export * from './core/progress.js';
 export * from './core/repro.js';
+export * from './profile/index.js';
