@@ -3,3 +3,4 @@ export * from './os-release.js';
 export * from './kernel-version.js';
 export * from './profiles.js';
 export * from './build-uki.js';
+export * from './file-source.js';
