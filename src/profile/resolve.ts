@@ -24,7 +24,7 @@ export function lookupBaseProfile(name: string, extra: Readonly<Record<string, P
   if (Object.hasOwn(extra, name)) return cloneProfile(extra[name]!);
   const builtin = builtinBaseProfile(name);
   if (builtin) return builtin;
-  throw invalidInput('E_PROFILE_UNKNOWN_BASE', `unknown base profile: ${name} (known: ${BASE_PROFILE_NAMES.join(', ')})`);
+  throw invalidInput('E_PROFILE_UNKNOWN_BASE', `unknown base profile: ${name} (${BASE_PROFILE_NAMES.length} built-in: ${BASE_PROFILE_NAMES.slice(0, 4).join(', ')}, …; see \`imagekit profile list\`)`);
 }
 
 /** The final profile a build uses. */

@@ -1,6 +1,9 @@
 /** Every CLI command, one module each. A module exports `register(program)`. */
 import type { Command } from 'commander';
+import { register as registerProfile } from './profile.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerProfile,
+];
