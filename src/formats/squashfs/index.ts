@@ -5,3 +5,5 @@ export {
 } from './compressor.js';
 export { createInProcessCompressor } from './in-process-compressor.js';
 export { decodeSuperblock, type Superblock } from './superblock.js';
+export { SquashfsReader, type SquashfsSource, type SquashfsDirEntry } from './reader.js';
+export type { DecodedInode } from './inode.js';

@@ -9,8 +9,8 @@
  * listings are then written bottom-up: for each directory, first its subdirectories' contents, then
  * the inodes of all its entries in name order, then its listing; the root inode comes last. So the
  * entries of one directory have consecutive inode numbers and consecutive inodes, which keeps
- * listings to one run per metadata piece. Inode numbers follow that order (root = inode count) and the
- * root's parent is `inode count + 1`, as mksquashfs writes it.
+ * listings to one run per metadata piece. Inode numbers are given as mksquashfs gives them: pre-order
+ * by name, the root last (= inode count), and the root's parent is `inode count + 1`.
  *
  * Reproducible: nothing depends on the clock, the host or the input order beyond what the tree says;
  * `mkfsTime` and the timestamp policy come from the caller (SOURCE_DATE_EPOCH).
@@ -115,11 +115,13 @@ export async function writeSquashfs(tree: FileTree, sink: RandomAccessSink, opti
   await writeData(root);
   const { end: dataEnd, fragments: fragmentTable } = await data.finish();
 
-  // 2. Inode numbers, in the order inodes are written (see the header comment).
+  // 2. Inode numbers: pre-order by name, the root last — exactly as mksquashfs numbers them.
   let next = 1;
   const numberDir = (dir: TreeDir): void => {
-    for (const c of dir.children) if (c.inode.dir) numberDir(c.inode.dir);
-    for (const c of dir.children) if (c.inode.number === 0) c.inode.number = next++;
+    for (const c of dir.children) {
+      if (c.inode.number === 0) c.inode.number = next++;
+      if (c.inode.dir) numberDir(c.inode.dir);
+    }
   };
   numberDir(root);
   root.inode.number = next++;
@@ -162,11 +164,13 @@ export async function writeSquashfs(tree: FileTree, sink: RandomAccessSink, opti
     const h = { permissions: ino.entry.mode, uidIndex: m.uidIndex, gidIndex: m.gidIndex, mtime: m.mtime, number: ino.number, xattr: m.xattr };
     switch (ino.kind) {
       case 'file': {
+        // `sparse` stays 0: a FileTree cannot say whether its source was sparse, and mksquashfs
+        // reports non-sparse sources as non-sparse (basic inode) even when zero blocks are skipped.
         let d: FileData = ino.data!;
         while (d.duplicateOf) d = d.duplicateOf;
         const empty = d.size === 0;
         return { ...h, kind: 'file', blocksStart: empty ? 0 : d.blocksStart, fragment: d.fragment, fragmentOffset: d.fragment === INVALID_FRAGMENT ? 0 : d.fragmentOffset,
-          fileSize: ino.data!.size, blockSizes: d.blockSizes, sparse: d.sparse, nlink: ino.links };
+          fileSize: ino.data!.size, blockSizes: d.blockSizes, sparse: 0, nlink: ino.links };
       }
       case 'symlink':
         return { ...h, kind: 'symlink', nlink: ino.links, target: Buffer.from(ino.entry.linkTarget ?? '', 'utf8') };
