@@ -104,8 +104,8 @@ export async function parseTar(bytes: Buffer): Promise<TarMember[]> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const parts: Buffer[] = [];
-      stream.on('data', (c: Buffer) => {
-        parts.push(c);
+      stream.on('data', (c: unknown) => {
+        parts.push(c as Buffer);
       });
       stream.on('end', () => {
         out.push({ name: h.name.replace(/\/$/, ''), type: h.type ?? 'file', mode: h.mode ?? 0, size: h.size ?? 0, linkname: h.linkname ?? null, data: Buffer.concat(parts) });
