@@ -105,11 +105,11 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
           if (sent >= fault.cutAfter) return;
           const part = c.subarray(0, fault.cutAfter - sent);
           sent += part.length;
-          res.write(part);
           if (sent >= fault.cutAfter) {
             upRes.destroy();
-            res.socket?.destroy();
-          }
+            // Destroy once the bytes are flushed, so the client really got `cutAfter` bytes.
+            res.write(part, () => res.socket?.destroy());
+          } else res.write(part);
         });
         upRes.on('end', () => res.end());
         return;

@@ -15,7 +15,7 @@ import { parsePlatform } from '../../../src/oci/platform.js';
 import { pullImage } from '../../../src/oci/remote.js';
 import { RegistryClient } from '../../../src/oci/registry-client.js';
 import { registryConfigFromFlags } from '../../../src/oci/registry-config.js';
-import { pushTestImage, startRegistry, type PushedTestImage, type TestRegistry } from '../../helpers/registry.js';
+import { freePort, pushTestImage, startRegistry, type PushedTestImage, type TestRegistry } from '../../helpers/registry.js';
 import { missingTools } from '../../helpers/tools.js';
 
 const skip = missingTools('docker-registry');
@@ -103,7 +103,7 @@ describe.skipIf(skip)('pull from docker-registry', () => {
     const cache = freshCache();
     await pullImage(multi.ref, { platform: parsePlatform('linux/amd64'), cache, client: client() });
     // A client pointed at a closed port proves no network is used.
-    const dead = new RegistryClient({ retries: 0, registryConfig: registryConfigFromFlags([`${reg.host}=127.0.0.1:9`]) });
+    const dead = new RegistryClient({ retries: 0, registryConfig: registryConfigFromFlags([`${reg.host}=127.0.0.1:${await freePort()}`]) });
     const img = await pullImage(multi.ref, { platform: parsePlatform('linux/amd64'), cache, client: dead, offline: true });
     expect(await summary(await flattenImage(img, { cache }))).toMatchObject({ 'etc/arch': 'linux/amd64' });
     await expect(pullImage(multi.ref, { platform: parsePlatform('linux/arm64'), cache, client: dead, offline: true })).rejects.toThrow(
