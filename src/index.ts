@@ -5,3 +5,4 @@ export * from './core/sink.js';
 export * from './core/progress.js';
 export * from './core/repro.js';
 export * from './profile/index.js';
+export * from './boot/cmdline/index.js';
