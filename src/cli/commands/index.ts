@@ -1,11 +1,13 @@
 /** Every CLI command, one module each. A module exports `register(program)`. */
 import type { Command } from 'commander';
+import { register as registerInspect } from './inspect.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerSchematic } from './schematic.js';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  registerInspect,
   registerProfile,
   registerSchematic,
 ];
