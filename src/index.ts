@@ -6,3 +6,4 @@ export * from './core/progress.js';
 export * from './core/repro.js';
 export * from './profile/index.js';
 export * from './boot/cmdline/index.js';
+export * as oci from './oci/index.js';
