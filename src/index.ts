@@ -7,3 +7,7 @@ export * from './core/repro.js';
 export * from './profile/index.js';
 export * from './boot/cmdline/index.js';
 export * as oci from './oci/index.js';
+export * from './formats/pe/index.js';
+export * from './boot/uki/index.js';
+export * from './boot/secureboot/index.js';
+export * from './schematic/index.js';
