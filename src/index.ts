@@ -11,3 +11,4 @@ export * from './formats/pe/index.js';
 export * from './boot/uki/index.js';
 export * from './boot/secureboot/index.js';
 export * from './schematic/index.js';
+export * from './schematic/index.js';

@@ -11,11 +11,11 @@ import { createHash } from 'node:crypto';
 import { invalidInput } from '../core/errors.js';
 import { formatGoFloat, readsBackAsNonString } from './go-scalar.js';
 import {
-  BOOTLOADER_KINDS,
+  SCHEMATIC_BOOTLOADERS,
   YamlTimestamp,
-  type BootloaderKind,
-  type OptionKey,
-  type OptionValue,
+  type SchematicBootloader,
+  type OverlayOptionKey,
+  type OverlayOptionValue,
   type Schematic,
 } from './model.js';
 
@@ -159,8 +159,8 @@ function schematicTree(s: Schematic, sc: Scalars): ENode {
   }
   const bootloader = c.bootloader as unknown;
   if (bootloader !== undefined && bootloader !== 'none') {
-    if (!BOOTLOADER_KINDS.includes(bootloader as BootloaderKind)) {
-      throw modelError('customization.bootloader', `must be one of ${BOOTLOADER_KINDS.join(', ')}`);
+    if (!SCHEMATIC_BOOTLOADERS.includes(bootloader as SchematicBootloader)) {
+      throw modelError('customization.bootloader', `must be one of ${SCHEMATIC_BOOTLOADERS.join(', ')}`);
     }
     ce.push([plain('bootloader'), sc.str(bootloader, 'customization.bootloader')]);
   }
@@ -222,7 +222,7 @@ function optionTree(v: unknown, sc: Scalars, path: string, depth: number): ENode
   if (v instanceof YamlTimestamp) return plain(v.text);
   if (Array.isArray(v)) return { k: 'seq', items: v.map((x, i) => optionTree(x, sc, `${path}[${i}]`, depth + 1)) };
   if (v instanceof Map) {
-    const keys = [...v.keys()] as OptionKey[];
+    const keys = [...v.keys()] as OverlayOptionKey[];
     for (const k of keys) checkOptionKey(k, path);
     keys.sort((a, b) => (keyLess(a, b) ? -1 : keyLess(b, a) ? 1 : 0));
     return {
@@ -263,7 +263,7 @@ const KIND_INTERFACE = 20; // a nil key
 const KIND_STRING = 24;
 const KIND_STRUCT = 25; // time.Time
 
-function keyKind(k: OptionKey): number {
+function keyKind(k: OverlayOptionKey): number {
   if (k === null) return KIND_INTERFACE;
   switch (typeof k) {
     case 'boolean':
@@ -279,14 +279,14 @@ function keyKind(k: OptionKey): number {
   }
 }
 
-function keyFloat(k: OptionKey): number | null {
+function keyFloat(k: OverlayOptionKey): number | null {
   if (typeof k === 'boolean') return k ? 1 : 0;
   if (typeof k === 'bigint') return Number(k);
   if (typeof k === 'number') return k;
   return null;
 }
 
-function keyLess(a: OptionKey, b: OptionKey): boolean {
+function keyLess(a: OverlayOptionKey, b: OverlayOptionKey): boolean {
   const ak = keyKind(a);
   const bk = keyKind(b);
   const af = keyFloat(a);

@@ -12,13 +12,13 @@ import { unsupported } from '../core/errors.js';
 import { schematicInvalid } from './errors.js';
 import { decodeGoBase64, goQuote, resolvePlain, type GoTime, type Resolved } from './go-scalar.js';
 import {
-  newOptionMap,
+  newOverlayOptions,
   YamlTimestamp,
-  type BootloaderKind,
-  type Customization,
-  type OptionKey,
-  type OptionMap,
-  type OptionValue,
+  type SchematicBootloader,
+  type SchematicCustomization,
+  type OverlayOptionKey,
+  type SchematicOverlayOptions,
+  type OverlayOptionValue,
   type Schematic,
 } from './model.js';
 import { decodeInputText, parseFirstDocument, type YNode, type YScalar } from './yaml-input.js';
@@ -590,11 +590,11 @@ function toSchematic(s: GoStruct): Schematic {
   const options = ov.get('options') as GoMap | null;
   if (image !== '' || name !== '' || (options && options.v.size > 0)) {
     out.overlay = { image, name };
-    if (options && options.v.size > 0) out.overlay.options = toOptionMap(options);
+    if (options && options.v.size > 0) out.overlay.options = toOverlayOptions(options);
   }
 
   const c = s.get('customization') as GoStruct;
-  const cust: Customization = out.customization;
+  const cust: SchematicCustomization = out.customization;
   const emc = c.get('embeddedMachineConfiguration') as string;
   if (emc !== '') cust.embeddedMachineConfiguration = emc;
   const args = c.get('extraKernelArgs') as string[] | null;
@@ -606,7 +606,7 @@ function toSchematic(s: GoStruct): Schematic {
   const exts = (c.get('systemExtensions') as GoStruct).get('officialExtensions') as string[] | null;
   if (exts && exts.length > 0) cust.systemExtensions = { officialExtensions: exts };
   const bl = c.get('bootloader') as number;
-  if (bl !== 0) cust.bootloader = BOOTLOADER_NAMES[bl] as BootloaderKind;
+  if (bl !== 0) cust.bootloader = BOOTLOADER_NAMES[bl] as SchematicBootloader;
   const sb = c.get('secureboot') as GoStruct;
   const enroll = sb.get('enrollKeys') as string;
   const wellKnown = sb.get('includeWellKnownCertificates') as boolean;
@@ -622,13 +622,13 @@ function toSchematic(s: GoStruct): Schematic {
   return out;
 }
 
-function toOptionMap(m: GoMap): OptionMap {
-  const out = newOptionMap();
-  for (const [k, v] of m.v.values()) out[(k as { v: string }).v] = toOptionValue(v);
+function toOverlayOptions(m: GoMap): SchematicOverlayOptions {
+  const out = newOverlayOptions();
+  for (const [k, v] of m.v.values()) out[(k as { v: string }).v] = toOverlayOptionValue(v);
   return out;
 }
 
-function toOptionValue(v: GoAny): OptionValue {
+function toOverlayOptionValue(v: GoAny): OverlayOptionValue {
   switch (v.t) {
     case 'nil':
       return null;
@@ -644,11 +644,11 @@ function toOptionValue(v: GoAny): OptionValue {
     case 'str':
       return v.v;
     case 'seq':
-      return v.v.map(toOptionValue);
+      return v.v.map(toOverlayOptionValue);
     case 'map':
-      if (v.stringKeys) return toOptionMap(v);
-      return new Map<OptionKey, OptionValue>(
-        [...v.v.values()].map(([k, x]) => [toOptionValue(k) as OptionKey, toOptionValue(x)]),
+      if (v.stringKeys) return toOverlayOptions(v);
+      return new Map<OverlayOptionKey, OverlayOptionValue>(
+        [...v.v.values()].map(([k, x]) => [toOverlayOptionValue(k) as OverlayOptionKey, toOverlayOptionValue(x)]),
       );
   }
 }

@@ -7,12 +7,12 @@
  */
 
 /** `customization.bootloader`; upstream's zero value `none` ("automatic") is represented by absence. */
-export type BootloaderKind = 'dual-boot' | 'sd-boot' | 'grub';
+export type SchematicBootloader = 'dual-boot' | 'sd-boot' | 'grub';
 
-export const BOOTLOADER_KINDS: readonly BootloaderKind[] = ['dual-boot', 'sd-boot', 'grub'];
+export const SCHEMATIC_BOOTLOADERS: readonly SchematicBootloader[] = ['dual-boot', 'sd-boot', 'grub'];
 
 /** One initial META entry: key is a uint8. */
-export interface MetaValue {
+export interface SchematicMetaValue {
   key: number;
   value: string;
 }
@@ -32,51 +32,51 @@ export class YamlTimestamp {
 }
 
 /** A key of a nested options mapping that has non-string keys (go-yaml `map[interface{}]interface{}`). */
-export type OptionKey = string | bigint | number | boolean | null | YamlTimestamp;
+export type OverlayOptionKey = string | bigint | number | boolean | null | YamlTimestamp;
 
 /**
  * A value inside `overlay.options`, as go-yaml decodes it generically: integers are bigint (int64 or
  * uint64), floats are number, strings, booleans, null, timestamps, lists, string-keyed mappings as
  * plain objects, and mappings with any non-string key as `Map`.
  */
-export type OptionValue =
+export type OverlayOptionValue =
   | null
   | boolean
   | bigint
   | number
   | string
   | YamlTimestamp
-  | OptionValue[]
-  | OptionMap
-  | Map<OptionKey, OptionValue>;
+  | OverlayOptionValue[]
+  | SchematicOverlayOptions
+  | Map<OverlayOptionKey, OverlayOptionValue>;
 
 /** A string-keyed options mapping (created without a prototype so any key is an own property). */
-export interface OptionMap {
-  [key: string]: OptionValue;
+export interface SchematicOverlayOptions {
+  [key: string]: OverlayOptionValue;
 }
 
-export interface Overlay {
-  /** Overlay image repository path, e.g. `siderolabs/sbc-raspberrypi`. */
+export interface SchematicOverlay {
+  /** SchematicOverlay image repository path, e.g. `siderolabs/sbc-raspberrypi`. */
   image: string;
-  /** Overlay name, e.g. `rpi_generic`. */
+  /** SchematicOverlay name, e.g. `rpi_generic`. */
   name: string;
   /** Free-form options passed to the overlay installer (omitted when empty). */
-  options?: OptionMap;
+  options?: SchematicOverlayOptions;
 }
 
-export interface SecureBootCustomization {
+export interface SchematicSecureBoot {
   /** `off`/`manual`/`if-safe`/`force`, not validated at decode time (§1.2 row 3.6). */
   enrollKeys?: string;
   includeWellKnownCertificates?: boolean;
 }
 
-export interface Customization {
+export interface SchematicCustomization {
   embeddedMachineConfiguration?: string;
   extraKernelArgs?: string[];
-  meta?: MetaValue[];
+  meta?: SchematicMetaValue[];
   systemExtensions?: { officialExtensions?: string[] };
-  bootloader?: BootloaderKind;
-  secureboot?: SecureBootCustomization;
+  bootloader?: SchematicBootloader;
+  secureboot?: SchematicSecureBoot;
   /** Sector size (uint64): a number, or a bigint beyond 2^53. */
   diskImage?: { sectorSize?: number | bigint };
 }
@@ -84,11 +84,11 @@ export interface Customization {
 export interface Schematic {
   /** Enterprise only; community edition rejects a non-empty owner. */
   owner?: string;
-  overlay?: Overlay;
-  customization: Customization;
+  overlay?: SchematicOverlay;
+  customization: SchematicCustomization;
 }
 
 /** A new options mapping without a prototype (so `__proto__` is an ordinary key). */
-export function newOptionMap(): OptionMap {
-  return Object.create(null) as OptionMap;
+export function newOverlayOptions(): SchematicOverlayOptions {
+  return Object.create(null) as SchematicOverlayOptions;
 }

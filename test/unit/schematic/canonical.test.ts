@@ -2,7 +2,7 @@
  * The canonical serializer's rules (image-factory.md §1.5): scalar styles, layout, numbers, key order.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalYaml, naturalLess, newOptionMap, YamlTimestamp, type Schematic } from '../../../src/schematic/index.js';
+import { canonicalYaml, naturalLess, newOverlayOptions, YamlTimestamp, type Schematic } from '../../../src/schematic/index.js';
 
 /** The line written for one kernel arg (without the `        - ` prefix). */
 function argLine(arg: string, quoting: 'legacy' | 'rc6' = 'legacy'): string {
@@ -64,7 +64,7 @@ describe('string scalar style (§1.5.3, §1.5.4)', () => {
 
 describe('numbers in overlay options (§1.5.5)', () => {
   const opt = (v: unknown) => {
-    const options = newOptionMap();
+    const options = newOverlayOptions();
     options.v = v as never;
     const out = canonicalYaml({ overlay: { image: 'i', name: 'x', options }, customization: {} });
     return out.split('\n')[4]!.trim().slice('v: '.length);
@@ -106,7 +106,7 @@ describe('layout (§1.5.2)', () => {
   it('writes every field in canonical order with 4-space non-compact indentation', () => {
     const s: Schematic = {
       owner: 'bob',
-      overlay: { image: 'siderolabs/sbc-rockchip', name: 'turingrk1', options: Object.assign(newOptionMap(), { k: 'v' }) },
+      overlay: { image: 'siderolabs/sbc-rockchip', name: 'turingrk1', options: Object.assign(newOverlayOptions(), { k: 'v' }) },
       customization: {
         embeddedMachineConfiguration: 'apiVersion: v1alpha1\nkind: HostnameConfig\n',
         extraKernelArgs: ['console=ttyS0,115200'],
@@ -149,9 +149,9 @@ customization:
     ).toBe('customization:\n    meta:\n        - key: 0\n          value: ""\n');
   });
   it('nested collections in options: sequences of maps, of sequences, empty ones, complex keys', () => {
-    const options = newOptionMap();
-    options.list = [Object.assign(newOptionMap(), { a: 1n, b: ['x'] }), [[1n, 2n], [], [3n]], newOptionMap(), 'multi\nline\n'];
-    options[`long${'k'.repeat(130)}`] = Object.assign(newOptionMap(), { x: 1n });
+    const options = newOverlayOptions();
+    options.list = [Object.assign(newOverlayOptions(), { a: 1n, b: ['x'] }), [[1n, 2n], [], [3n]], newOverlayOptions(), 'multi\nline\n'];
+    options[`long${'k'.repeat(130)}`] = Object.assign(newOverlayOptions(), { x: 1n });
     expect(canonicalYaml({ overlay: { image: 'i', name: 'x', options }, customization: {} })).toBe(`overlay:
     image: i
     name: x
@@ -174,7 +174,7 @@ customization: {}
 `);
   });
   it('a key with U+2028 is a complex single-quoted key; the break is followed by indentation', () => {
-    const options = newOptionMap();
+    const options = newOverlayOptions();
     options['a\u2028b'] = 'v';
     expect(canonicalYaml({ overlay: { image: 'i', name: 'x', options }, customization: {} })).toBe(
       "overlay:\n    image: i\n    name: x\n    options:\n        ? 'a\u2028            b'\n        : v\ncustomization: {}\n",

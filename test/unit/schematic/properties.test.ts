@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalYaml,
   decodeSchematic,
-  newOptionMap,
+  newOverlayOptions,
   schematicId,
   YamlTimestamp,
-  type OptionMap,
-  type OptionValue,
+  type SchematicOverlayOptions,
+  type OverlayOptionValue,
   type Schematic,
 } from '../../../src/schematic/index.js';
 
@@ -47,7 +47,7 @@ const timestamp = fc
   .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
   .map((d) => new YamlTimestamp(d.toISOString().replace(/\.000Z$/, 'Z').replace(/(\.\d*?)0+Z$/, '$1Z')));
 
-const optionValue: fc.Arbitrary<OptionValue> = fc.letrec<{ v: OptionValue }>((tie) => ({
+const optionValue: fc.Arbitrary<OverlayOptionValue> = fc.letrec<{ v: OverlayOptionValue }>((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.constant(null),
@@ -57,11 +57,11 @@ const optionValue: fc.Arbitrary<OptionValue> = fc.letrec<{ v: OptionValue }>((ti
     text,
     timestamp,
     fc.array(tie('v'), { maxLength: 3 }),
-    fc.dictionary(text, tie('v'), { maxKeys: 3 }).map((o) => Object.assign(newOptionMap(), o)),
+    fc.dictionary(text, tie('v'), { maxKeys: 3 }).map((o) => Object.assign(newOverlayOptions(), o)),
   ),
 })).v;
 
-const options = fc.dictionary(text, optionValue, { maxKeys: 4 }).map((o) => Object.assign(newOptionMap(), o) as OptionMap);
+const options = fc.dictionary(text, optionValue, { maxKeys: 4 }).map((o) => Object.assign(newOverlayOptions(), o) as SchematicOverlayOptions);
 
 const schematic: fc.Arbitrary<Schematic> = fc.record(
   {
@@ -111,7 +111,7 @@ describe('schematic properties', () => {
     fc.assert(
       fc.property(options, (o) => {
         const s: Schematic = { overlay: { image: 'i', name: 'x', options: o }, customization: {} };
-        const back = decodeSchematic(canonicalYaml(s)).overlay?.options ?? newOptionMap();
+        const back = decodeSchematic(canonicalYaml(s)).overlay?.options ?? newOverlayOptions();
         expect(Object.keys(back).sort()).toEqual(Object.keys(o).sort());
       }),
       { seed: 42, numRuns: 300 },
