@@ -19,3 +19,4 @@ export {
   type GzipEncodeOptions,
   type GzipDecodeOptions,
 } from './gzip.js';
+export { createBlockCompressor, type BlockCompressor, type BlockCompressorOptions, type BlockCodec } from './block-compressor.js';
