@@ -11,4 +11,3 @@ export * from './formats/pe/index.js';
 export * from './boot/uki/index.js';
 export * from './boot/secureboot/index.js';
 export * from './schematic/index.js';
-export * from './schematic/index.js';
