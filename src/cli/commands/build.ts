@@ -1,0 +1,252 @@
+/**
+ * `imagekit build <base-profile | profile.yaml | ->`: the Talos imager's command line
+ * (talos-imager.md §1.2, upstream `cmd/installer/cmd/imager/root.go`) plus `--version`,
+ * `--out-format` and `--bootloader`, which the imager only takes from a profile.
+ *
+ * With a base profile name the flags build a user profile that is merged onto the base (§1.3); a
+ * profile read from a file or stdin is used as it is (unknown keys ignored) and profile flags are
+ * refused with it. The resolved profile is printed to stderr as the imager does (§0 step 5), then
+ * the output is built by `pipeline/build.ts`.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { invalidInput, ioError, unsupported } from '../../core/errors.js';
+import type { ProgressSink } from '../../core/progress.js';
+import { parseReference } from '../../oci/reference.js';
+import { buildOutput, SUPPORTED_OUTPUT_KINDS } from '../../pipeline/build.js';
+import { GoMap, goValueFromYaml } from '../../profile/go-value.js';
+import { decodeProfile, MAX_PROFILE_BYTES } from '../../profile/decode.js';
+import { dumpProfile } from '../../profile/dump.js';
+import { BASE_PROFILE_NAMES } from '../../profile/base-profiles.js';
+import { resolveProfile } from '../../profile/resolve.js';
+import {
+  BOOTLOADER_KINDS,
+  emptyImageOptions,
+  emptyISOOptions,
+  emptyProfile,
+  emptySecureBootAssets,
+  OUT_FORMATS,
+  OUTPUT_KINDS,
+  parseEnum,
+  SDBOOT_ENROLL_KEYS,
+  type Profile,
+} from '../../profile/schema.js';
+import { lookupBaseProfile } from '../../profile/resolve.js';
+import { readYaml } from '../../profile/yaml/read.js';
+import { DEFAULT_TALOS_VERSION } from '../../profile/version.js';
+import { checkArch, checkVersion, collect, hostArch, parseMetaOption } from '../options.js';
+
+interface BuildFlags {
+  arch: string;
+  platform?: string;
+  version?: string;
+  output: string;
+  outputKind?: string;
+  outFormat?: string;
+  bootloader?: string;
+  extraKernelArg?: string[];
+  meta?: string[];
+  systemExtensionImage?: string[];
+  baseInstallerImage?: string;
+  imageCache?: string;
+  insecure?: boolean;
+  overlayName?: string;
+  overlayImage?: string;
+  overlayOption?: string[];
+  embeddedConfigPath?: string;
+  securebootIncludeWellKnownCerts?: boolean;
+  securebootSignerAddress?: string;
+  pcrSignerAddress?: string;
+  securebootEnrollKeys?: string;
+  tarToStdout?: boolean;
+}
+
+/** Flags that shape the profile (refused when the profile comes from a file or stdin). */
+const PROFILE_FLAGS: Array<keyof BuildFlags> = [
+  'arch', 'platform', 'version', 'outputKind', 'outFormat', 'bootloader', 'extraKernelArg', 'meta', 'systemExtensionImage',
+  'baseInstallerImage', 'imageCache', 'insecure', 'overlayName', 'overlayImage', 'overlayOption', 'embeddedConfigPath',
+  'securebootIncludeWellKnownCerts', 'securebootSignerAddress', 'pcrSignerAddress', 'securebootEnrollKeys',
+];
+
+const flagName = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+function enumFlag<T extends readonly string[]>(flag: string, values: T, raw: string): T[number] {
+  const v = parseEnum(values, raw);
+  if (v === null) throw invalidInput('E_CLI_ENUM', `invalid ${flag} ${JSON.stringify(raw)}: expected one of ${values.filter((x) => x !== 'unknown' && x !== 'none').join(', ')}`);
+  return v;
+}
+
+async function readInputFile(path: string, what: string): Promise<string> {
+  try {
+    const data = await readFile(path);
+    if (data.length > MAX_PROFILE_BYTES) throw invalidInput('E_CLI_FILE_TOO_LARGE', `${what} ${path} is larger than ${MAX_PROFILE_BYTES} bytes`);
+    return data.toString('utf8');
+  } catch (err) {
+    if ((err as { exitCode?: number }).exitCode !== undefined) throw err;
+    throw ioError('E_CLI_READ', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_PROFILE_BYTES) throw invalidInput('E_PROFILE_TOO_LARGE', `stdin: profile larger than ${MAX_PROFILE_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** go-containerregistry `ParseReference(s, StrictValidation)`: registry and tag or digest spelled out. */
+function isStrictReference(s: string): boolean {
+  try {
+    const ref = parseReference(s, { defaultTag: null });
+    if (ref.tag === undefined && ref.digest === undefined) return false;
+    const first = s.split('/')[0]!;
+    return s.includes('/') && (/[.:]/.test(first) || first === 'localhost');
+  } catch {
+    return false;
+  }
+}
+
+/** `--overlay-option k=v`, `k=@file` (the file's text) or `@file.yaml` (a YAML map merged in). */
+async function overlayOptions(raw: readonly string[]): Promise<GoMap> {
+  const options = new GoMap();
+  for (const option of raw) {
+    if (option.startsWith('@')) {
+      const path = option.slice(1);
+      const tree = readYaml(await readInputFile(path, 'overlay options file'), { source: path });
+      if (tree === null) continue;
+      const m = goValueFromYaml(tree, true);
+      if (!(m instanceof GoMap)) throw invalidInput('E_CLI_OVERLAY_OPTION', `${path}: overlay options must be a YAML mapping`);
+      for (const [k, v] of m.entries) options.set(k, v);
+      continue;
+    }
+    const eq = option.indexOf('=');
+    const key = eq < 0 ? option : option.slice(0, eq);
+    let value = eq < 0 ? '' : option.slice(eq + 1);
+    if (value.startsWith('@')) value = await readInputFile(value.slice(1), 'overlay option file');
+    options.set(key, value);
+  }
+  return options;
+}
+
+/** The user profile the imager builds from its flags (root.go), plus imagekit's extra flags. */
+async function profileFromFlags(base: string, f: BuildFlags): Promise<Profile> {
+  const p = emptyProfile();
+  p.baseProfileName = base;
+  p.arch = checkArch(f.arch);
+  p.platform = f.platform ?? '';
+  if (f.version !== undefined) p.version = checkVersion(f.version);
+  p.customization.extraKernelArgs = [...(f.extraKernelArg ?? [])];
+  p.customization.metaContents = (f.meta ?? []).map(parseMetaOption);
+  const insecure = f.insecure === true;
+
+  if (f.overlayName || f.overlayImage) {
+    p.overlay = {
+      name: f.overlayName ?? '',
+      image: { imageRef: f.overlayImage ?? '', forceInsecure: false, tarballPath: '', ociPath: '' },
+      options: await overlayOptions(f.overlayOption ?? []),
+    };
+    p.input.overlayInstaller.imageRef = f.overlayImage ?? '';
+  } else if (f.overlayOption?.length) {
+    throw invalidInput('E_CLI_OVERLAY_OPTION', '--overlay-option needs --overlay-image or --overlay-name');
+  }
+
+  p.input.systemExtensions = (f.systemExtensionImage ?? []).map((imageRef) => ({ imageRef, forceInsecure: insecure, tarballPath: '', ociPath: '' }));
+  if (f.outputKind !== undefined) p.output.kind = enumFlag('--output-kind', OUTPUT_KINDS, f.outputKind);
+  if (f.outFormat !== undefined) p.output.outFormat = enumFlag('--out-format', OUT_FORMATS, f.outFormat);
+  if (f.baseInstallerImage) p.input.baseInstaller = { imageRef: f.baseInstallerImage, forceInsecure: insecure, tarballPath: '', ociPath: '' };
+  if (f.imageCache) {
+    p.input.imageCache = isStrictReference(f.imageCache)
+      ? { imageRef: f.imageCache, forceInsecure: insecure, tarballPath: '', ociPath: '' }
+      : { imageRef: '', forceInsecure: false, tarballPath: '', ociPath: f.imageCache };
+  }
+  if (f.securebootIncludeWellKnownCerts) (p.input.secureboot ??= emptySecureBootAssets()).includeWellKnownCerts = true;
+  if (f.securebootSignerAddress) (p.input.secureboot ??= emptySecureBootAssets()).secureBootSigner.signerAddress = f.securebootSignerAddress;
+  if (f.pcrSignerAddress) (p.input.secureboot ??= emptySecureBootAssets()).pcrSigner.signerAddress = f.pcrSignerAddress;
+  if (f.securebootEnrollKeys) {
+    const mode = enumFlag('--secureboot-enroll-keys', SDBOOT_ENROLL_KEYS, f.securebootEnrollKeys);
+    (p.output.imageOptions ??= emptyImageOptions()).sdBootEnrollKeys = mode;
+    (p.output.isoOptions ??= emptyISOOptions()).sdBootEnrollKeys = mode;
+  }
+  if (f.bootloader !== undefined) {
+    const bootloader = enumFlag('--bootloader', BOOTLOADER_KINDS, f.bootloader);
+    const kind = p.output.kind !== 'unknown' ? p.output.kind : lookupBaseProfile(base).output.kind;
+    if (kind === 'image') (p.output.imageOptions ??= emptyImageOptions()).bootloader = bootloader;
+    else if (kind === 'iso') (p.output.isoOptions ??= emptyISOOptions()).bootloader = bootloader;
+    else throw invalidInput('E_CLI_BOOTLOADER', `--bootloader applies to image and iso outputs, not ${kind}`);
+  }
+  if (f.embeddedConfigPath) p.customization.embeddedMachineConfiguration = await readInputFile(f.embeddedConfigPath, 'embedded config');
+  return p;
+}
+
+const stderrProgress: ProgressSink = (e) => {
+  if (e.type === 'warning') process.stderr.write(`imagekit: warning: ${e.message}\n`);
+};
+
+async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void> {
+  if (f.tarToStdout) throw unsupported('E_CLI_TAR_TO_STDOUT', '--tar-to-stdout is not supported yet');
+  const fromText = arg === '-' || /\.ya?ml$/i.test(arg) || arg.includes('/');
+  let user: Profile;
+  if (fromText) {
+    const given = PROFILE_FLAGS.filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    if (given.length > 0) {
+      throw invalidInput('E_CLI_PROFILE_FLAGS', `${given.map(flagName).join(', ')} only apply to a base profile name; set them in the profile instead`);
+    }
+    const text = arg === '-' ? await readStdin() : await readInputFile(arg, 'profile');
+    user = decodeProfile(text, arg === '-' ? 'stdin' : arg);
+  } else {
+    user = await profileFromFlags(arg, f);
+  }
+  const profile = resolveProfile(user);
+  process.stderr.write(dumpProfile(profile));
+  const result = await buildOutput(profile, { outputDir: f.output, progress: stderrProgress });
+  process.stderr.write(`output asset path: ${result.path}\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build a Talos boot asset from a base profile, a profile file or a profile on stdin (the Talos imager\'s CLI)')
+    .argument('<profile>', 'a base profile name (see `imagekit profile list`), a profile .yaml file, or - to read the profile from stdin')
+    .option('--arch <arch>', 'target architecture: amd64 or arm64', hostArch())
+    .option('--platform <platform>', 'Talos platform (the value of talos.platform=), e.g. metal, aws, gcp, nocloud; default: the base profile\'s')
+    .option('--version <version>', `Talos version to build for, e.g. v1.11.0; selects the version quirks and image tags (default: ${DEFAULT_TALOS_VERSION})`)
+    .option('--output <dir>', 'output directory, created when missing (the imager\'s default is /out)', 'out')
+    .option('--output-kind <kind>', `override the output kind: ${OUTPUT_KINDS.filter((k) => k !== 'unknown').join(', ')} (built today: ${SUPPORTED_OUTPUT_KINDS.join(', ')})`)
+    .option('--out-format <format>', `override the post-processing: ${OUT_FORMATS.filter((k) => k !== 'unknown').join(', ')}`)
+    .option('--bootloader <bootloader>', 'bootloader of a disk image or ISO: dual-boot, sd-boot or grub (SecureBoot always uses sd-boot)')
+    .option('--extra-kernel-arg <arg>', 'extra kernel argument, repeatable; "console" and "talos.platform" replace the default, -name removes name, -name=value removes one value', collect)
+    .option('--meta <key=value>', 'META partition value, repeatable; key 0–255 in decimal or 0x hex (e.g. 0x0a=<network config>)', collect)
+    .option('--system-extension-image <ref>', 'system extension image to install, repeatable', collect)
+    .option('--base-installer-image <ref>', 'base installer image (default: ghcr.io/siderolabs/installer-base:<version>, or installer:<version> below 1.10)')
+    .option('--image-cache <ref|path>', 'image cache: a fully specified image reference (registry/repo:tag), anything else is an OCI layout directory')
+    .option('--insecure', 'allow plain-HTTP/insecure registries for extensions, base installer and image cache')
+    .option('--overlay-name <name>', 'overlay installer name (default: default)')
+    .option('--overlay-image <ref>', 'overlay image (also used as input.overlayInstaller)')
+    .option('--overlay-option <k=v|k=@file|@file.yaml>', 'extra option passed to the overlay installer, repeatable', collect)
+    .option('--embedded-config-path <path>', 'machine configuration file to embed into the image')
+    .option('--secureboot-include-well-known-certs', 'include Microsoft UEFI certificates when a SecureBoot key database is generated')
+    .option('--secureboot-signer-address <address>', 'gRPC unix:// address of a SecureBoot signing service')
+    .option('--pcr-signer-address <address>', 'gRPC unix:// address of a PCR signing service')
+    .option('--secureboot-enroll-keys <mode>', `how systemd-boot enrolls SecureBoot keys on first boot: ${SDBOOT_ENROLL_KEYS.join(', ')} (default if-safe: only in a VM)`)
+    .option('--tar-to-stdout', 'write the output directory as tar.gz to stdout (not supported yet)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        `Base profiles: ${BASE_PROFILE_NAMES.join(', ')}.`,
+        'With a profile file or stdin the profile is used as written (unknown keys are ignored) and the profile flags are refused.',
+        'The resolved profile is printed to stderr. Exit codes: 0 ok, 1 unknown, 2 invalid input, 3 unsupported, 4 environment,',
+        '5 dependency, 6 I/O, 7 assembly.',
+        '',
+        'Example (no network needed):',
+        '  imagekit build metal --arch amd64 --version v1.11.0 --output-kind cmdline --output out/',
+      ].join('\n'),
+    )
+    .action(async (arg: string, flags: BuildFlags, cmd: Command) => {
+      await runBuild(arg, flags, cmd);
+    });
+}

@@ -1,0 +1,3 @@
+/** One build: profile → output file (atomic), progress events. */
+export * from './atomic-file.js';
+export * from './build.js';
