@@ -307,7 +307,8 @@ export function encodeHeader(f: EncodeFields): Uint8Array {
   let linkname = f.linkname ?? '';
   if (utf8enc.encode(linkname).byteLength > LINKNAME_LEN) {
     records.push(paxRecord('linkpath', utf8enc.encode(linkname)));
-    linkname = '';
+    // A stand-in keeps the ustar field non-empty: libarchive mistypes hard links whose field is empty.
+    linkname = linkname.replace(/[^\x20-\x7e]/g, '_').slice(0, LINKNAME_LEN);
   }
   if (uid > 0o7777777) records.push(paxRecord('uid', utf8enc.encode(String(uid))));
   if (gid > 0o7777777) records.push(paxRecord('gid', utf8enc.encode(String(gid))));

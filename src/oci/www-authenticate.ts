@@ -58,7 +58,10 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
         }
         i++;
       } else {
-        value = token();
+        // Lenient: unquoted values up to the next comma (servers send bare URLs).
+        const m = /^[^\s,]*/.exec(s.slice(i))!;
+        value = m[0];
+        i += value.length;
       }
       ch.params[name.toLowerCase()] = value;
       skipWs();
