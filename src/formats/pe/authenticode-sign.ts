@@ -73,23 +73,18 @@ export async function signPe(bytes: Uint8Array, signer: CertificateSigner, optio
   const pe = parsePe(bytes, label);
   const dirAt = requireCertificateDirectory(pe, label);
   const existing = pe.certificateTable;
-  let base: Uint8Array;
-  if (existing) {
-    if (existing.offset + existing.size !== bytes.byteLength || existing.offset % 8 !== 0 || existing.size % 8 !== 0) {
-      throw invalidInput('E_PE_CERTIFICATE', `${label}: the existing certificate table is not an 8-byte aligned block at the end of the file`);
-    }
-    base = bytes;
-  } else {
-    base = new Uint8Array(align8(bytes.byteLength));
-    base.set(bytes);
+  if (existing && (existing.offset + existing.size !== bytes.byteLength || existing.offset % 8 !== 0 || existing.size % 8 !== 0)) {
+    throw invalidInput('E_PE_CERTIFICATE', `${label}: the existing certificate table is not an 8-byte aligned block at the end of the file`);
   }
-  const digest = authenticodeDigest(existing ? pe : parsePe(base, label));
+  // The digest hashes zero padding up to a multiple of 8, the same bytes the padded file holds.
+  const digest = authenticodeDigest(pe);
   const certificate = encodeWinCertificate(await authenticodeSignature(digest, signer, options));
-  const tableOffset = existing ? existing.offset : base.byteLength;
+  const baseLength = align8(bytes.byteLength);
+  const tableOffset = existing ? existing.offset : baseLength;
   const tableSize = (existing?.size ?? 0) + certificate.byteLength;
-  const out = new Uint8Array(base.byteLength + certificate.byteLength);
-  out.set(base);
-  out.set(certificate, base.byteLength);
+  const out = new Uint8Array(baseLength + certificate.byteLength);
+  out.set(bytes);
+  out.set(certificate, baseLength);
   setCertificateDirectory(out, dirAt, tableOffset, tableSize);
   return out;
 }
