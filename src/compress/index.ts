@@ -20,3 +20,13 @@ export {
   type GzipDecodeOptions,
 } from './gzip.js';
 export { createBlockCompressor, type BlockCompressor, type BlockCompressorOptions, type BlockCodec } from './block-compressor.js';
+export { CompressingSink, type CompressingSinkOptions } from './compressing-sink.js';
+export {
+  createEncoder,
+  createDecoder,
+  detectFormat,
+  type CompressionFormat,
+  type EncoderOptions,
+  type DecoderOptions,
+  type XzStreamOptions,
+} from './encoder.js';
