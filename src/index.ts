@@ -15,3 +15,4 @@ export { planGpt, encodeGpt, writeGpt, readGpt, guidFromLabel, PartitionType, Pa
 export { writeFat, planFatGeometry, FatReader, type FatWriteOptions, type FatWriteResult, type FatGeometry, type FatGeometryOptions, type FatType, type FatNode, type FatVolumeInfo } from './formats/fat/index.js';
 export { encodeTalosAdv, decodeTalosAdv, writeMetaPartition, decodeMetaPartition, type AdvTag, type MetaContents } from './formats/meta/index.js';
 export { writeDiskImage, planTalosDisk, talosPartitions, sdBootEspTree, inspectDisk, formatDiskReport, checkBootloader, TALOS_DISK_GUID, TALOS_ESP_VOLUME_ID, MetaKey, metaKeyName, type DiskImageOptions, type DiskImageResult, type DiskLayoutOptions, type DiskBootloader, type DiskArch, type MetaValue, type SecureBootEnrollment, type DiskReport, type PartitionReport, type FilesystemReport } from './boot/disk/index.js';
+export * as compress from './compress/index.js';
