@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
 import { tempDir } from '../../helpers/tools.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -14,6 +15,19 @@ const bin = join(root, 'bin/imagekit.js');
 function imagekit(args: string[], opts: { input?: string; cwd?: string } = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: opts.cwd ?? work, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, IMAGEKIT_DEBUG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same CLI in this process (no process start-up per case); exit code as `main` returns it. */
+async function imagekitInProcess(args: string[]) {
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+  try {
+    return { code: await main(['node', 'imagekit', ...args]), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 let work = '';
@@ -94,11 +108,19 @@ describe('imagekit build: failures leave no output', () => {
     [['build', 'metal', '--output-kind', 'cmdline', '--overlay-image', 'ghcr.io/siderolabs/sbc-raspberrypi:v0.1.0', '--overlay-name', 'rpi_generic', '--arch', 'arm64'], 3, /overlays are not supported yet/],
     [['build', 'metal', '--output-kind', 'cmdline', '--tar-to-stdout'], 3, /--tar-to-stdout is not supported yet/],
     [['build', 'metal', '--embedded-config-path', '/nonexistent/config.yaml', '--output-kind', 'cmdline'], 6, /cannot read embedded config \/nonexistent\/config.yaml: ENOENT/],
-  ])('%j → exit %i', (args, code, message) => {
-    const out = join(work, `fail-${code}-${Math.abs(JSON.stringify(args).length)}`);
-    const r = imagekit([...(args as string[]), '--output', out]);
+  ])('%j → exit %i', async (args, code, message) => {
+    const out = join(work, `fail-${code}-${JSON.stringify(args).length}`);
+    const r = await imagekitInProcess([...(args as string[]), '--output', out]);
     expect(r.code).toBe(code);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('imagekit: ')).at(-1)! + '\n').toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('bin/imagekit.js exits 3 for an output kind not built yet, with no output directory', () => {
+    const out = join(work, 'unsupported');
+    const r = imagekit(['build', 'metal', '--arch', 'amd64', '--version', 'v1.12.0', '--output', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.endsWith('imagekit: output kind image is not supported yet (supported: cmdline)\n')).toBe(true);
     expect(existsSync(out)).toBe(false);
   });
 
