@@ -182,7 +182,9 @@ export async function writeImageToLayout(dir: string, image: Image, opts: { refN
   } catch {
     // new layout
   }
-  const keep = index.manifests.filter((d) => (opts.refName ? d.annotations?.[refNameAnnotation] !== opts.refName : d.digest !== image.digest));
+  // Replace an entry for the same name and platform (several platforms may share a name).
+  const samePlatform = (d: Descriptor) => (d.platform ? formatPlatform(d.platform) : '') === (image.platform ? formatPlatform(image.platform) : '');
+  const keep = index.manifests.filter((d) => (opts.refName ? !(d.annotations?.[refNameAnnotation] === opts.refName && samePlatform(d)) : d.digest !== image.digest));
   const next: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...keep, manifestDesc] };
   const tmp = join(dir, `index.json.${process.pid}.tmp`);
   await writeFile(tmp, encodeJson(next));
