@@ -4,6 +4,8 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerBuild } from './build.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerSchematic } from './schematic.js';
+import { register as registerPull } from './pull.js';
+import { register as registerImages } from './images.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -12,4 +14,6 @@ export const commands: RegisterCommand[] = [
   registerBuild,
   registerProfile,
   registerSchematic,
+  registerPull,
+  registerImages,
 ];
