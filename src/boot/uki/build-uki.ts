@@ -19,6 +19,7 @@ import { encodePcrSignature, pcrPublicKeyPem, signPcrPolicy, type PcrSignatureDa
 import { discoverKernelVersion } from './kernel-version.js';
 import { osReleaseText } from './os-release.js';
 import { profileText, validateProfiles, type UkiProfile } from './profiles.js';
+import { talosSplashBmp } from './talos-splash.js';
 
 export interface UkiSecureBoot {
   /** Authenticode signer of the UKI (the "SecureBoot signer", §6.4). */
@@ -47,8 +48,8 @@ export interface UkiInputs {
    * found, e.g. arm64); `null` leaves the section out.
    */
   uname?: string | null;
-  /** `.splash` BMP (Talos ships `sidero.bmp`); left out when not given. */
-  splash?: ByteSource;
+  /** `.splash` BMP: Talos's `sidero.bmp` (bundled) when undefined; `null` leaves the section out. */
+  splash?: ByteSource | null;
   /** Profiles (targets ≥ 1.10), `main` first; none → no `.profile` sections (< 1.10). */
   profiles?: UkiProfile[];
   /** SOURCE_DATE_EPOCH: the COFF TimeDateStamp (and the default signing time). */
@@ -97,7 +98,8 @@ export async function buildUki(inputs: UkiInputs): Promise<UkiBuild> {
   plan.push({ name: '.cmdline', content: utf8(inputs.cmdline), measured: true, appended: true });
   const uname = inputs.uname === undefined ? await discoverKernelVersion(inputs.kernel) : inputs.uname;
   if (uname) plan.push({ name: '.uname', content: utf8(uname), measured: true, appended: true });
-  if (inputs.splash) plan.push({ name: '.splash', content: inputs.splash, measured: true, appended: true });
+  const splash = inputs.splash === undefined ? talosSplashBmp() : inputs.splash;
+  if (splash) plan.push({ name: '.splash', content: splash, measured: true, appended: true });
   const sb = inputs.secureBoot;
   if (sb) plan.push({ name: '.pcrpkey', content: utf8(pcrPublicKeyPem(sb.pcrSigner)), measured: true, appended: true });
   // Upstream signs a copy of the kernel here but a shadowed variable makes it embed the original;

@@ -4,3 +4,4 @@ export * from './kernel-version.js';
 export * from './profiles.js';
 export * from './build-uki.js';
 export * from './file-source.js';
+export * from './talos-splash.js';

@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import type { RandomAccessSink } from '../../core/sink.js';
-import { sourceChunks, type ByteSource } from './byte-source.js';
+import { sourceChunks, type ByteSource, type StreamSource } from './byte-source.js';
 import type { PeHeaders } from './pe-file.js';
 
 export interface PeAssemblyPart {
@@ -54,6 +54,11 @@ export async function* peAssemblyChunks(asm: PeAssembly): AsyncGenerator<Uint8Ar
     pos = part.offset + part.rawSize;
   }
   if (asm.trailer.byteLength > 0) yield asm.trailer;
+}
+
+/** The image as a re-openable sized source (e.g. a file of an ESP FileTree or a disk writer input). */
+export function peAssemblySource(asm: PeAssembly): StreamSource {
+  return { size: asm.size, open: () => peAssemblyChunks(asm) };
 }
 
 export function peAssemblyStream(asm: PeAssembly): Readable {

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildUki, fileSource, talosUkiProfiles } from '../../../src/boot/uki/index.js';
+import { buildUki, fileSource, TALOS_SPLASH_SHA256, talosUkiProfiles } from '../../../src/boot/uki/index.js';
 import { peAssemblyBytes } from '../../../src/formats/pe/index.js';
 import { buildFixtureWorld, type FixtureWorld } from '../../fixtures/world.js';
 import { bootDisk } from '../../helpers/qemu.js';
@@ -53,6 +53,7 @@ describe.skipIf(skip)('UKI boot (QEMU + OVMF + systemd-boot)', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(dump('.linux'))).toBe(sha(readFileSync(world.vmlinuz)));
     expect(sha(dump('.initrd'))).toBe(sha(readFileSync(world.initramfs)));
+    expect(sha(dump('.splash'))).toBe(TALOS_SPLASH_SHA256);
   });
 
   it('boots: the kernel sees our command line and the initramfs /init runs', async () => {

@@ -10,6 +10,7 @@ import {
   parsePe,
   peAssemblyBytes,
   peAssemblyChunks,
+  peAssemblySource,
   sectionData,
   writePeAssembly,
   type StreamSource,
@@ -186,5 +187,21 @@ describe('authenticodeDigest (talos-imager.md §7.1)', () => {
     for (const s of secs) h.update(b.subarray(s.ptr, s.ptr + s.size));
     h.update(new Uint8Array((8 - (b.length % 8)) % 8));
     expect(authenticodeDigest(parsePe(b))).toEqual(h.digest());
+  });
+});
+
+describe('peAssemblySource', () => {
+  it('is a re-openable sized source with the image bytes', async () => {
+    const asm = appendSections(upstreamLikeStub(), [{ name: '.linux', content: fill(3000, 1) }], { timeDateStamp: 0 });
+    const src = peAssemblySource(asm);
+    expect(src.size).toBe(asm.size);
+    const read = async () => {
+      const parts: Uint8Array[] = [];
+      for await (const c of src.open()) parts.push(c);
+      return Buffer.concat(parts);
+    };
+    const a = await read();
+    expect(a).toEqual(await read());
+    expect(a).toEqual(await peAssemblyBytes(asm));
   });
 });

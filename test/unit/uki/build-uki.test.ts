@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildUki, kernelVersionFromBzImage, osReleaseText, talosUkiProfiles, type UkiInputs } from '../../../src/boot/uki/index.js';
+import { buildUki, kernelVersionFromBzImage, osReleaseText, talosSplashBmp, talosUkiProfiles, type UkiInputs } from '../../../src/boot/uki/index.js';
 import { pcrSignerFromPem } from '../../../src/boot/secureboot/index.js';
 import { ImagekitError } from '../../../src/core/errors.js';
 import { findSection, parsePe, peAssemblyBytes, pemSigner, sectionData, type CertificateSigner, type PeFile } from '../../../src/formats/pe/index.js';
@@ -48,6 +48,15 @@ describe('UKI sections (talos-imager.md §6.1-6.2)', () => {
     expect(osReleaseText({ version: 'v1.9.0', name: 'My Talos' })).toMatch(/^NAME="My Talos"\nID=my_talos\n/);
   });
 
+  it('bundles the Talos splash BMP intact', () => {
+    const bmp = talosSplashBmp();
+    expect(bmp.length).toBe(640138);
+    expect(Buffer.from(bmp.subarray(0, 2)).toString()).toBe('BM');
+    const v = Buffer.from(bmp.buffer, bmp.byteOffset, bmp.byteLength);
+    expect([v.readUInt32LE(2), v.readInt32LE(18), v.readInt32LE(22), v.readUInt16LE(28)]).toEqual([640138, 400, 400, 32]);
+    expect(createHash('sha256').update(bmp).digest('hex')).toBe('db736eb8a5f1f2b59f9140378a47d14383d5b49ab3704c7ab2042017d5097365');
+  });
+
   it('kernel release from a bzImage header, undefined otherwise', () => {
     expect(kernelVersionFromBzImage(fakeBzImage('6.18.45-talos'))).toBe('6.18.45-talos');
     const noMagic = fakeBzImage('x');
@@ -76,10 +85,15 @@ describe('UKI sections (talos-imager.md §6.1-6.2)', () => {
     expect(build.pcrSignatures).toEqual([]);
   });
 
+  it('embeds the Talos splash unless told otherwise', async () => {
+    const pe = parsePe(await peAssemblyBytes((await buildUki({ ...base(), splash: undefined })).image));
+    expect(Buffer.from(sectionData(pe, findSection(pe, '.splash')!, true))).toEqual(Buffer.from(talosSplashBmp()));
+  });
+
   it('iso profiles, uki kind has only main, < 1.10 has none; uname omitted when unknown or null', async () => {
     expect(talosUkiProfiles('iso', 'a')).toEqual([{ id: 'main' }, { id: 'reset', title: 'Reset system disk', cmdline: 'a talos.experimental.wipe=system' }]);
     expect(talosUkiProfiles('uki', 'a')).toEqual([{ id: 'main' }]);
-    const old = parsePe(await peAssemblyBytes((await buildUki({ ...base(), kernel: new Uint8Array(5000), splash: undefined })).image));
+    const old = parsePe(await peAssemblyBytes((await buildUki({ ...base(), kernel: new Uint8Array(5000), splash: null })).image));
     expect(appendedNames(old, stubSectionCount)).toEqual(['.osrel', '.cmdline', '.linux', '.initrd']);
     const nul = parsePe(await peAssemblyBytes((await buildUki({ ...base(), uname: null })).image));
     expect(findSection(nul, '.uname')).toBeUndefined();
