@@ -364,8 +364,8 @@ export class RegistryTransport {
           let timer: NodeJS.Timeout | undefined;
           const stalled = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
-              ctl.abort();
               reject(new TransientError(`no data for ${idle / 1000} s`));
+              ctl.abort(); // frees the connection; the race above already settled with the stall
             }, idle);
           });
           let r: { done: true; value?: undefined } | { done: false; value: Uint8Array };

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 export type Fault =
   | { status: number; headers?: Record<string, string>; body?: string }
   | { cutAfter: number }
+  | { stallAfter: number }
   | { corrupt: true }
   | { ignoreRange: true }
   | { redirect: (path: string) => string };
@@ -112,6 +113,18 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
           } else res.write(part);
         });
         upRes.on('end', () => res.end());
+        return;
+      }
+      if (fault && 'stallAfter' in fault) {
+        // Send N bytes, then nothing, with the connection left open (a hung server).
+        let sent = 0;
+        upRes.on('data', (c: Buffer) => {
+          if (sent >= fault.stallAfter) return;
+          const part = c.subarray(0, fault.stallAfter - sent);
+          sent += part.length;
+          res.write(part);
+        });
+        res.on('close', () => upRes.destroy());
         return;
       }
       if (fault && 'corrupt' in fault) {

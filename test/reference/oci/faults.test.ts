@@ -132,6 +132,17 @@ describe.skipIf(skip)('fault injection', () => {
     expect(cacheState(cache)).toEqual({ layer: false, tmp: [] });
   });
 
+  it('a stalled body hits the idle timeout and is resumed', async () => {
+    proxy.faults.push({ method: 'GET', match: (_m, p) => p.endsWith(layerDigest), times: 1, fault: { stallAfter: 700_000 } });
+    const warnings: string[] = [];
+    const cache = freshCache();
+    const c = new RegistryClient({ retries: 2, backoffMs: 5, idleTimeoutMs: 300, progress: (e) => e.type === 'warning' && warnings.push(e.message) });
+    await pullImage(ref(), { platform: amd64, cache, client: c });
+    expect(warnings.join('\n')).toMatch(/no data for 0\.3 s; resuming at byte \d+/);
+    expect(blobGets()[1]!.range).toMatch(/^bytes=\d+-$/);
+    expect(cacheState(cache)).toEqual({ layer: true, tmp: [] });
+  });
+
   it('an unreachable registry fails clearly after the retries', async () => {
     const c = new RegistryClient({ retries: 1, backoffMs: 1 });
     const port = await freePort();
