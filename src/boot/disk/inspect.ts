@@ -69,7 +69,8 @@ function preview(value: Uint8Array): string {
   return shown.length > 120 ? `${shown.slice(0, 117)}…` : shown;
 }
 
-async function inspectFilesystem(reader: ByteReader, label: string, listFiles: boolean): Promise<FilesystemReport> {
+async function inspectFilesystem(reader: ByteReader, label: string, listFiles: boolean, partitionName?: string): Promise<FilesystemReport> {
+  const isMetaPartition = partitionName === 'META';
   try {
     if (await isFat(reader)) {
       const v = await FatReader.open(reader, label);
@@ -88,10 +89,10 @@ async function inspectFilesystem(reader: ByteReader, label: string, listFiles: b
       };
     }
     const head = await readExact(reader, 0, Math.min(PROBE, reader.size), label);
-    if (reader.size >= 2 * ADV_LENGTH && (head.readUInt32BE(0) === ADV_MAGIC1 || label.endsWith('META'))) {
+    if (reader.size >= 2 * ADV_LENGTH && (head.readUInt32BE(0) === ADV_MAGIC1 || isMetaPartition)) {
       const bytes = await readExact(reader, 0, 2 * ADV_LENGTH, label);
       const m = decodeMetaPartition(bytes, label);
-      if (m.state !== 'empty' || label.endsWith('META')) {
+      if (m.state !== 'empty' || isMetaPartition) {
         return {
           kind: 'meta',
           state: m.state,
@@ -134,7 +135,7 @@ export async function inspectDisk(reader: ByteReader, options: InspectOptions = 
       offset,
       size,
       attributes: `0x${p.attributes.toString(16).padStart(16, '0')}`,
-      filesystem: await inspectFilesystem(sliceReader(reader, offset, size), `${name} partition ${p.index} ${p.name}`, listFiles),
+      filesystem: await inspectFilesystem(sliceReader(reader, offset, size), `${name} partition ${p.index} ${p.name}`, listFiles, p.name),
     });
   }
   return {
