@@ -4,6 +4,7 @@
  * `uki-signing-cert.pem`, `pcr-signing-key.pem`).
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ioError } from '../../core/errors.js';
 import { pemSigner, type CertificateSigner } from '../../formats/pe/signer.js';
 import { pcrSignerFromPem, type PcrSigner } from './pcr-signature.js';
@@ -22,6 +23,21 @@ export interface SecureBootKeyFiles {
   pcrKeyPath: string;
 }
 
+/** File names of a keys directory, as the imager's SecureBoot profiles mount it at `/secureboot/`. */
+export const SECUREBOOT_KEY_FILE_NAMES = {
+  signingKey: 'uki-signing-key.pem',
+  signingCert: 'uki-signing-cert.pem',
+  pcrKey: 'pcr-signing-key.pem',
+} as const;
+
+export function secureBootKeyFilesInDir(dir: string): SecureBootKeyFiles {
+  return {
+    signingKeyPath: join(dir, SECUREBOOT_KEY_FILE_NAMES.signingKey),
+    signingCertPath: join(dir, SECUREBOOT_KEY_FILE_NAMES.signingCert),
+    pcrKeyPath: join(dir, SECUREBOOT_KEY_FILE_NAMES.pcrKey),
+  };
+}
+
 export interface SecureBootKeys {
   signer: CertificateSigner;
   /** The signing certificate as read (PEM): the enrolled certificate of `.auth` files. */
@@ -30,11 +46,10 @@ export interface SecureBootKeys {
 }
 
 export async function loadSecureBootKeys(files: SecureBootKeyFiles): Promise<SecureBootKeys> {
-  const [key, cert, pcr] = await Promise.all([
-    read(files.signingKeyPath, 'SecureBoot signing key'),
-    read(files.signingCertPath, 'SecureBoot signing certificate'),
-    read(files.pcrKeyPath, 'PCR signing key'),
-  ]);
+  // One after the other, so a missing file is always reported the same way.
+  const key = await read(files.signingKeyPath, 'SecureBoot signing key');
+  const cert = await read(files.signingCertPath, 'SecureBoot signing certificate');
+  const pcr = await read(files.pcrKeyPath, 'PCR signing key');
   return {
     signer: pemSigner(cert, key, `SecureBoot signing key ${files.signingKeyPath}`),
     signingCertPem: new Uint8Array(cert),
