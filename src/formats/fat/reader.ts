@@ -27,6 +27,7 @@ const MAX_DIR_BYTES = 65536 * DIR_ENTRY_SIZE;
 const MAX_DEPTH = 64;
 const MAX_NODES = 1_000_000;
 const FAT_CHUNK = 64 * 1024;
+const FAT_CACHE_CHUNKS = 256;
 
 export interface FatVolumeInfo extends ParsedBootSector {
   clusterSize: number;
@@ -105,6 +106,7 @@ export class FatReader {
       const start = chunk * FAT_CHUNK;
       const len = Math.min(FAT_CHUNK + 2, fatBytes - start);
       buf = await readExact(this.reader, i.reservedSectors * i.sectorSize + start, len, `${this.name} FAT`);
+      if (this.fatCache.size >= FAT_CACHE_CHUNKS) this.fatCache.clear(); // bounded memory on huge FATs
       this.fatCache.set(chunk, buf);
     }
     const local = byte - chunk * FAT_CHUNK;
@@ -328,8 +330,21 @@ export class FatReader {
 
   /** Count free clusters by scanning the FAT (to check FSInfo). */
   async countFreeClusters(): Promise<number> {
+    const i = this.info;
     let free = 0;
-    for (let c = 2; c < this.info.clusterCount + 2; c++) if ((await this.fatEntry(c)) === 0) free++;
+    if (i.fatType === 12) {
+      for (let c = 2; c < i.clusterCount + 2; c++) if ((await this.fatEntry(c)) === 0) free++;
+      return free;
+    }
+    // FAT16/32: scan the table in chunks rather than entry by entry.
+    const width = i.fatType / 8;
+    const base = i.reservedSectors * i.sectorSize;
+    const end = (i.clusterCount + 2) * width;
+    for (let off = 2 * width; off < end; off += FAT_CHUNK) {
+      const len = Math.min(FAT_CHUNK, end - off);
+      const b = await readExact(this.reader, base + off, len, `${this.name} FAT`);
+      for (let k = 0; k < len; k += width) if ((width === 4 ? b.readUInt32LE(k) & 0x0fffffff : b.readUInt16LE(k)) === 0) free++;
+    }
     return free;
   }
 
