@@ -1,0 +1,172 @@
+/**
+ * Compression benchmark: ours vs the native tool on the same input in the same run.
+ *
+ * Inputs (generated here, cached under $IMAGEKIT_BENCH_DIR or /tmp/imagekit-bench-compress):
+ *  - mix200:  a 200 MiB realistic mix (first 200 MiB of a name-sorted tar of /usr/lib/python3*,
+ *             /usr/lib/x86_64-linux-gnu and /usr/share);
+ *  - initrd90: a ~90 MiB initramfs-like payload: a newc cpio holding a zstd squashfs of shared
+ *             libraries (already-compressed data) plus a few text files;
+ *  - sparse1300: a 1.3 GiB raw image with 80 MiB of data at three offsets, zeros elsewhere.
+ *
+ * Cases: zstd -18 (vs `zstd -18 -T0`) on mix200 and initrd90; gzip -6 (vs `pigz -6`) on mix200 and
+ * sparse1300; zstd -3 (vs `zstd -3 -T0`) on sparse1300. Ours runs in a fresh node process per
+ * measurement (start-up included) under /usr/bin/time, like the native tool, so peak RSS is each
+ * process's own. For the sparse image ours is fed the way the disk writer feeds it (CompressingSink:
+ * data writes + holes, no file read); the native tool reads the sparse file. Every output of ours
+ * is checked with the native decoder and `cmp`.
+ *
+ *   npm run bench -- compress            (BENCH_RUNS=n for min of n runs; default 1)
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { CompressingSink } from '../src/compress/compressing-sink.js';
+import { createEncoder, type EncoderOptions } from '../src/compress/encoder.js';
+
+const MiB = 1 << 20;
+const SPARSE_SIZE = 1300 * MiB;
+/** Data regions of the sparse image: [offset, length, offset into mix200]. */
+const SPARSE_DATA: Array<[number, number, number]> = [
+  [1 * MiB, 30 * MiB, 0],
+  [500 * MiB, 30 * MiB, 60 * MiB],
+  [1200 * MiB, 20 * MiB, 120 * MiB],
+];
+
+function sh(cmd: string): void {
+  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
+}
+
+function prepareInputs(dir: string): { mix: string; initrd: string; sparse: string } {
+  mkdirSync(dir, { recursive: true });
+  const mix = join(dir, 'mix200.bin');
+  if (!existsSync(mix)) {
+    sh(`tar --sort=name -cf - -C / usr/lib/python3 usr/lib/python3.11 usr/lib/x86_64-linux-gnu usr/share 2>/dev/null | head -c ${200 * MiB} > "${mix}.tmp"; true`);
+    if (statSync(`${mix}.tmp`).size !== 200 * MiB) throw new Error('could not make a 200 MiB tar sample');
+    renameSync(`${mix}.tmp`, mix);
+  }
+  const initrd = join(dir, 'initrd90.cpio');
+  if (!existsSync(initrd)) {
+    const w = join(dir, 'initrd-work');
+    rmSync(w, { recursive: true, force: true });
+    mkdirSync(join(w, 'src'), { recursive: true });
+    mkdirSync(join(w, 'root/extensions'), { recursive: true });
+    // ~200 MiB of shared libraries (name order) → a zstd squashfs of roughly 80 MiB.
+    const libDir = '/usr/lib/x86_64-linux-gnu';
+    const picked: string[] = [];
+    let total = 0;
+    for (const f of readdirSync(libDir).sort()) {
+      const st = lstatSync(join(libDir, f), { throwIfNoEntry: false });
+      if (!st?.isFile() || !f.includes('.so') || st.size < 100_000 || total + st.size > 200 * MiB) continue;
+      picked.push(f);
+      total += st.size;
+    }
+    writeFileSync(join(w, 'list'), picked.join('\n') + '\n');
+    sh(`cd ${libDir} && cpio -pdm --quiet "${w}/src" < "${w}/list"`);
+    sh(`mksquashfs "${w}/src" "${w}/root/extensions/libs.sqsh" -comp zstd -Xcompression-level 18 -all-root -noappend -quiet -no-progress`);
+    sh(`cp -r /usr/share/common-licenses "${w}/root/licenses" && head -c ${4 * MiB} "${mix}" > "${w}/root/extensions.yaml"`);
+    sh(`cd "${w}/root" && find . | LC_ALL=C sort | cpio -o -H newc -R +0:+0 --reproducible --quiet > "${initrd}.tmp"`);
+    renameSync(`${initrd}.tmp`, initrd);
+    rmSync(w, { recursive: true, force: true });
+  }
+  const sparse = join(dir, 'sparse1300.raw');
+  if (!existsSync(sparse)) {
+    sh(`truncate -s ${SPARSE_SIZE} "${sparse}.tmp"`);
+    for (const [off, len, src] of SPARSE_DATA) {
+      sh(`dd if="${mix}" of="${sparse}.tmp" bs=1M skip=${src / MiB} seek=${off / MiB} count=${len / MiB} conv=notrunc,sparse status=none`);
+    }
+    renameSync(`${sparse}.tmp`, sparse);
+  }
+  return { mix, initrd, sparse };
+}
+
+interface Measured {
+  seconds: number;
+  rssMiB: number;
+}
+
+function timed(argv: string[], stdoutTo?: string): Measured {
+  const timeFile = join(tmpdir(), `imagekit-bench-time-${process.pid}`);
+  const cmd = ['/usr/bin/time', '-f', '%e %M', '-o', timeFile, ...argv];
+  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('sh', ['-c', stdoutTo ? `${quoted} > '${stdoutTo}'` : quoted], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`failed: ${argv.join(' ')}`);
+  const [e, m] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+  rmSync(timeFile, { force: true });
+  return { seconds: e!, rssMiB: m! / 1024 };
+}
+
+interface Case {
+  name: string;
+  input: string;
+  /** Encoder options for ours. */
+  ours: EncoderOptions;
+  /** 'file': read the input file; 'sparse': drive a CompressingSink with the image layout. */
+  feed: 'file' | 'sparse';
+  native: string[];
+  check: string[];
+}
+
+/** Child-process entry: `node compress.js --run <caseJson> <input> <output>`. */
+async function runOurs(spec: Case, output: string): Promise<void> {
+  const out = createWriteStream(output);
+  if (spec.feed === 'file') {
+    await pipeline(createReadStream(spec.input, { highWaterMark: MiB }), createEncoder(spec.ours), out);
+    return;
+  }
+  const mix = readFileSync(spec.input.replace(/sparse1300\.raw$/, 'mix200.bin'));
+  const sink = new CompressingSink(createEncoder(spec.ours), out);
+  for (const [off, len, src] of SPARSE_DATA) await sink.write(off, mix.subarray(src, src + len));
+  await sink.setSize(SPARSE_SIZE);
+  await sink.close();
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--run') {
+    await runOurs(JSON.parse(process.argv[3]!) as Case, process.argv[4]!);
+    return;
+  }
+  const dir = process.env.IMAGEKIT_BENCH_DIR ?? join(tmpdir(), 'imagekit-bench-compress');
+  const { mix, initrd, sparse } = prepareInputs(dir);
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+  const cases: Case[] = [
+    { name: `zstd -18, mix 200 MiB`, input: mix, ours: { format: 'zstd', level: 18 }, feed: 'file', native: ['zstd', '-18', '-T0', '-q', '-c', mix], check: ['zstd', '-dc'] },
+    { name: `zstd -18, initramfs ${Math.round(statSync(initrd).size / MiB)} MiB`, input: initrd, ours: { format: 'zstd', level: 18 }, feed: 'file', native: ['zstd', '-18', '-T0', '-q', '-c', initrd], check: ['zstd', '-dc'] },
+    { name: 'gzip -6, mix 200 MiB', input: mix, ours: { format: 'gzip', level: 6 }, feed: 'file', native: ['pigz', '-6', '--no-time', '-c', mix], check: ['gzip', '-dc'] },
+    { name: 'gzip -6, sparse 1.3 GiB (80 MiB data)', input: sparse, ours: { format: 'gzip', level: 6 }, feed: 'sparse', native: ['pigz', '-6', '--no-time', '-c', sparse], check: ['gzip', '-dc'] },
+    { name: 'zstd -3, sparse 1.3 GiB (80 MiB data)', input: sparse, ours: { format: 'zstd', level: 3 }, feed: 'sparse', native: ['zstd', '-3', '-T0', '-q', '-c', sparse], check: ['zstd', '-dc'] },
+  ];
+  const self = fileURLToPath(import.meta.url);
+  console.log(`inputs in ${dir}; min of ${runs} run(s)`);
+  console.log('| case | ours s | native s | ratio | peak RSS MiB (ours / native) | size MiB (ours / native) | native tool |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const c of cases) {
+    const oursOut = join(dir, 'ours.out');
+    const nativeOut = join(dir, 'native.out');
+    let ours: Measured = { seconds: Infinity, rssMiB: 0 };
+    let native: Measured = { seconds: Infinity, rssMiB: 0 };
+    for (let i = 0; i < runs; i++) {
+      const n = timed(c.native, nativeOut);
+      if (n.seconds < native.seconds) native = n;
+      const o = timed([process.execPath, self, '--run', JSON.stringify(c), c.input, oursOut]);
+      if (o.seconds < ours.seconds) ours = o;
+    }
+    const r = spawnSync('sh', ['-c', `${c.check.join(' ')} < '${oursOut}' | cmp - '${c.input}'`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const verdict = r.status === 0 ? '' : ' **OUTPUT MISMATCH**';
+    const size = (p: string) => (statSync(p).size / MiB).toFixed(1);
+    console.log(
+      `| ${c.name}${verdict} | ${ours.seconds.toFixed(2)} | ${native.seconds.toFixed(2)} | ${(ours.seconds / native.seconds).toFixed(2)} | ` +
+        `${ours.rssMiB.toFixed(0)} / ${native.rssMiB.toFixed(0)} | ${size(oursOut)} / ${size(nativeOut)} | ${c.native.slice(0, -1).join(' ')} |`,
+    );
+    rmSync(oursOut, { force: true });
+    rmSync(nativeOut, { force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
