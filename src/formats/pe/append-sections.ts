@@ -41,7 +41,7 @@ export interface AppendedSection {
   content: ByteSource;
 }
 
-export interface AppendOptions {
+export interface AppendSectionsOptions {
   /** COFF TimeDateStamp (seconds; SOURCE_DATE_EPOCH), written as u32. */
   timeDateStamp: number;
   /** Name of the stub in messages. */
@@ -58,7 +58,7 @@ const roundUp = (n: number, align: number) => Math.ceil(n / align) * align;
 const roundUpBig = (n: bigint, align: bigint) => ((n + align - 1n) / align) * align;
 const U32 = 2 ** 32;
 
-export function appendSections(stubBytes: Uint8Array | PeFile, appended: AppendedSection[], options: AppendOptions): PeAssembly {
+export function appendSections(stubBytes: Uint8Array | PeFile, appended: AppendedSection[], options: AppendSectionsOptions): PeAssembly {
   const label = options.label ?? 'systemd-stub';
   const stub = stubBytes instanceof Uint8Array ? parsePe(stubBytes, label) : stubBytes;
   if (stub.optional.magic !== PE32PLUS_MAGIC) throw unsupported('E_STUB_NOT_PE32PLUS', `${label}: the stub must be a PE32+ image`);
