@@ -59,7 +59,7 @@ export class Lzma2Decoder {
     private readonly name: string,
   ) {
     this.windowSize = Math.max(4096, Math.ceil(dictSize / 16) * 16);
-    this.buf = new Uint8Array(Math.min(this.windowSize, 1 << 16));
+    this.buf = new Uint8Array(Math.min(this.windowSize, 1 << 12));
   }
 
   private corrupt(what: string): never {
@@ -171,21 +171,21 @@ export class Lzma2Decoder {
   private bit(i: number): number {
     let range = this.range;
     let code = this.code;
-    if (range < RC_TOP) {
+    if (range >>> 24 === 0) {
       if (this.inPos >= this.input.length) this.corrupt('truncated chunk');
-      range = (range * 256) >>> 0;
-      code = ((code * 256) >>> 0) + this.input[this.inPos++]!;
+      range <<= 8;
+      code = (code << 8) | this.input[this.inPos++]!;
     }
     const p = this.probs[i]!;
-    const bound = (range >>> 11) * p;
-    if (code < bound) {
+    const bound = Math.imul(range >>> 11, p);
+    if ((code ^ 0x80000000) < (bound ^ 0x80000000)) {
       this.range = bound;
       this.code = code;
       this.probs[i] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
       return 0;
     }
-    this.range = range - bound;
-    this.code = code - bound;
+    this.range = (range - bound) | 0;
+    this.code = (code - bound) | 0;
     this.probs[i] = p - (p >>> 5);
     return 1;
   }
@@ -212,15 +212,15 @@ export class Lzma2Decoder {
     for (let k = 0; k < bits; k++) {
       let range = this.range;
       let code = this.code;
-      if (range < RC_TOP) {
+      if (range >>> 24 === 0) {
         if (this.inPos >= this.input.length) this.corrupt('truncated chunk');
-        range = (range * 256) >>> 0;
-        code = ((code * 256) >>> 0) + this.input[this.inPos++]!;
+        range <<= 8;
+        code = (code << 8) | this.input[this.inPos++]!;
       }
-      range >>>= 1;
+      range = range >>> 1;
       let b = 0;
-      if (code >= range) {
-        code -= range;
+      if ((code >>> 0) >= range) {
+        code = (code - range) | 0;
         b = 1;
       }
       this.range = range;
@@ -252,8 +252,8 @@ export class Lzma2Decoder {
     if (input.length < 5 || input[0] !== 0) this.corrupt('bad range coder start');
     this.input = input;
     this.inPos = 5;
-    this.range = 0xffffffff;
-    this.code = ((input[1]! << 24) | (input[2]! << 16) | (input[3]! << 8) | input[4]!) >>> 0;
+    this.range = -1; // 0xFFFFFFFF as int32: the coder state is kept in int32 registers
+    this.code = (input[1]! << 24) | (input[2]! << 16) | (input[3]! << 8) | input[4]!;
 
     const probs = this.probs;
     const lc = this.lc;
@@ -263,37 +263,98 @@ export class Lzma2Decoder {
     let state = this.state;
     let remaining = usize;
 
+    const input2 = input;
+    const inEnd = input.length;
     while (remaining > 0) {
       if (this.pos === this.buf.length) this.wrap();
       const buf = this.buf;
-      const posState = this.pos & pbMask;
-      if (this.bit(P_IS_MATCH + state * 16 + posState) === 0) {
-        const prev = this.full === 0 ? 0 : buf[this.pos > 0 ? this.pos - 1 : buf.length - 1]!;
-        const base = P_LITERAL + LITERAL_CODER_SIZE * (((this.pos & lpMask) << lc) + (prev >>> (8 - lc)));
+      let pos = this.pos;
+      const posState = pos & pbMask;
+      // The hot path (is_match bit and literals) keeps the range decoder in locals.
+      let range = this.range;
+      let code = this.code;
+      let inPos = this.inPos;
+      if (range >>> 24 === 0) {
+        if (inPos >= inEnd) this.corrupt('truncated chunk');
+        range <<= 8;
+        code = (code << 8) | input2[inPos++]!;
+      }
+      let pi = P_IS_MATCH + state * 16 + posState;
+      let p = probs[pi]!;
+      let bound = Math.imul(range >>> 11, p);
+      if ((code ^ 0x80000000) < (bound ^ 0x80000000)) {
+        range = bound;
+        probs[pi] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
+        const full = this.full;
+        const prev = full === 0 ? 0 : buf[pos > 0 ? pos - 1 : buf.length - 1]!;
+        const base = P_LITERAL + LITERAL_CODER_SIZE * (((pos & lpMask) << lc) + (prev >>> (8 - lc)));
         let symbol = 1;
         if (state < 7) {
-          do symbol = (symbol << 1) | this.bit(base + symbol);
-          while (symbol < 0x100);
+          do {
+            if (range >>> 24 === 0) {
+              if (inPos >= inEnd) this.corrupt('truncated chunk');
+              range <<= 8;
+              code = (code << 8) | input2[inPos++]!;
+            }
+            pi = base + symbol;
+            p = probs[pi]!;
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ 0x80000000) < (bound ^ 0x80000000)) {
+              range = bound;
+              probs[pi] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
+              symbol <<= 1;
+            } else {
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
+              probs[pi] = p - (p >>> 5);
+              symbol = (symbol << 1) | 1;
+            }
+          } while (symbol < 0x100);
         } else {
-          if (this.rep0 >= this.full) this.corrupt('match distance beyond the dictionary');
-          let src = this.pos - this.rep0 - 1;
+          if (this.rep0 >= full) this.corrupt('match distance beyond the dictionary');
+          let src = pos - this.rep0 - 1;
           if (src < 0) src += buf.length;
           let matchByte = buf[src]!;
           let offset = 0x100;
           do {
             matchByte <<= 1;
             const matchBit = matchByte & offset;
-            const b = this.bit(base + offset + matchBit + symbol);
-            symbol = (symbol << 1) | b;
-            offset &= b ? matchBit : ~matchBit;
+            if (range >>> 24 === 0) {
+              if (inPos >= inEnd) this.corrupt('truncated chunk');
+              range <<= 8;
+              code = (code << 8) | input2[inPos++]!;
+            }
+            pi = base + offset + matchBit + symbol;
+            p = probs[pi]!;
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ 0x80000000) < (bound ^ 0x80000000)) {
+              range = bound;
+              probs[pi] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
+              symbol <<= 1;
+              offset &= ~matchBit;
+            } else {
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
+              probs[pi] = p - (p >>> 5);
+              symbol = (symbol << 1) | 1;
+              offset &= matchBit;
+            }
           } while (symbol < 0x100);
         }
-        buf[this.pos++] = symbol;
-        if (this.full < windowSize) this.full++;
+        this.range = range;
+        this.code = code;
+        this.inPos = inPos;
+        buf[pos++] = symbol;
+        this.pos = pos;
+        if (full < windowSize) this.full = full + 1;
         remaining--;
         state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
         continue;
       }
+      this.range = (range - bound) | 0;
+      this.code = (code - bound) | 0;
+      this.inPos = inPos;
+      probs[pi] = p - (p >>> 5);
       let len: number;
       if (this.bit(P_IS_REP + state) === 0) {
         len = this.length(P_MATCH_LEN, posState);
@@ -344,7 +405,7 @@ export class Lzma2Decoder {
       let b = this.buf;
       let src = this.pos - rep0 - 1;
       if (src < 0) src += b.length;
-      let pos = this.pos;
+      pos = this.pos;
       while (len > 0) {
         if (pos === b.length) {
           this.pos = pos;
@@ -371,10 +432,10 @@ export class Lzma2Decoder {
     }
     this.state = state;
     // The chunk must end exactly at its compressed size, with the range decoder drained.
-    if (this.range < RC_TOP) {
+    if (this.range >>> 24 === 0) {
       if (this.inPos >= this.input.length) this.corrupt('truncated chunk');
-      this.range = (this.range * 256) >>> 0;
-      this.code = ((this.code * 256) >>> 0) + this.input[this.inPos++]!;
+      this.range <<= 8;
+      this.code = (this.code << 8) | this.input[this.inPos++]!;
     }
     if (this.inPos !== input.length || this.code !== 0) this.corrupt('chunk size does not match its data');
     this.input = new Uint8Array(0);

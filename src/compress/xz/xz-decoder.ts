@@ -151,11 +151,27 @@ export class XzStreamDecoder {
     throw invalidInput('E_XZ_CORRUPT', `${this.name}: ${what}`);
   }
 
-  /** Feed input; returns the decoded bytes it completed. */
-  push(data: Uint8Array): Uint8Array[] {
+  private readonly ready: Uint8Array[] = [];
+
+  /** Queue more input (not copied: do not modify it afterwards). */
+  write(data: Uint8Array): void {
     this.q.push(data);
+  }
+
+  /**
+   * The next piece of output (at most one LZMA2 chunk, ≤ 2 MiB), or null when more input is
+   * needed. Decoding happens here, a piece at a time, so a consumer controls memory.
+   */
+  read(): Uint8Array | null {
+    while (this.ready.length === 0) if (!this.step(this.ready)) return null;
+    return this.ready.shift()!;
+  }
+
+  /** Feed input and decode everything it completes. */
+  push(data: Uint8Array): Uint8Array[] {
+    this.write(data);
     const out: Uint8Array[] = [];
-    while (this.step(out));
+    for (let p = this.read(); p; p = this.read()) out.push(p);
     return out;
   }
 

@@ -1,0 +1,171 @@
+/**
+ * xz encode and decode as Node streams (backpressure honoured) plus one-shot helpers.
+ *
+ * Encoding is what `xz -T0` does: the input is cut into blocks of the preset's block size (3 × dict,
+ * at least 1 MiB), every block is encoded on its own by worker threads, and the blocks are written
+ * in order followed by the index and the footer. The bytes depend only on the input and the
+ * options, never on the thread count or on how the input was chunked, and they are the bytes
+ * xz 5.4 writes for `xz -<preset>[e] -T0 -C <check>` (talos-imager.md §4.6, §12.1).
+ * All-zero blocks reuse one cached encoding, so mostly-empty disk images cost only their data.
+ *
+ * Decoding (xz-decoder.ts) handles multi-block files, concatenated streams and stream padding.
+ */
+import { Duplex, type Transform } from 'node:stream';
+import { invalidInput, toImagekitError } from '../../core/errors.js';
+import { workerUrl } from '../../core/worker-url.js';
+import { defaultPoolSize, WorkerPool } from '../pool.js';
+import { SegmentStream } from '../segment-stream.js';
+import { collect } from '../stream-util.js';
+import { XzBlockEncoder, type EncodedBlock } from './block-encoder.js';
+import { encodeIndex, streamFooter, streamHeader, type IndexRecord } from './container.js';
+import { resolveXzOptions, type ResolvedXzOptions, type XzEncodeOptions } from './options.js';
+import { XzStreamDecoder, xzDecodeSync, type XzDecodeOptions } from './xz-decoder.js';
+import type { XzBlockTask, XzSingleBlockTask } from './xz-worker.js';
+import { xzEncodeSingleBlock, type XzSingleBlockOptions } from './single-block.js';
+import { isAllZero, zeroBlock } from './zero-block.js';
+
+export type { XzEncodeOptions } from './options.js';
+export type { XzDecodeOptions } from './xz-decoder.js';
+
+/** What the imager runs on an initramfs for Talos < 1.8: `xz -C crc32 -0 -e -T0` (talos-imager.md §4.6). */
+export const XZ_INITRAMFS: Readonly<XzEncodeOptions> = Object.freeze({ preset: 0, extreme: true, check: 'crc32' as const });
+/** What the imager runs on a disk image: `xz -0 -T0` (CRC64, talos-imager.md §12.1). */
+export const XZ_DISK_IMAGE: Readonly<XzEncodeOptions> = Object.freeze({ preset: 0, check: 'crc64' as const });
+
+let sharedPool: WorkerPool | null = null;
+
+/** The process-wide xz pool (workers start lazily and never keep the process alive while idle). */
+export function xzPool(): WorkerPool {
+  sharedPool ??= new WorkerPool(workerUrl(import.meta.url, './xz-worker.js'));
+  return sharedPool;
+}
+
+function resolveThreads(threads: number | undefined): number {
+  const t = threads ?? defaultPoolSize();
+  if (!Number.isInteger(t) || t < 0 || t > 64) throw invalidInput('E_XZ_THREADS', `xz threads must be an integer 0..64, got ${t}`);
+  return t;
+}
+
+/** Encodes whole blocks on a pool (or on this thread when threads = 0). */
+class BlockJobs {
+  private readonly pool: WorkerPool | null;
+  private readonly ownPool: boolean;
+  private local: XzBlockEncoder | null = null;
+
+  constructor(private readonly r: ResolvedXzOptions, threads: number) {
+    if (threads === 0) {
+      this.pool = null;
+      this.ownPool = false;
+    } else if (threads === defaultPoolSize()) {
+      this.pool = xzPool();
+      this.ownPool = false;
+    } else {
+      this.pool = new WorkerPool(workerUrl(import.meta.url, './xz-worker.js'), { size: threads });
+      this.ownPool = true;
+    }
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** `data` is owned by the job (its buffer may be transferred). */
+  block(data: Uint8Array): Promise<EncodedBlock> {
+    const r = this.r;
+    if (isAllZero(data)) return Promise.resolve(zeroBlock(r, data.length));
+    const style = { kind: 'mt', blockSize: r.blockSize } as const;
+    if (!this.pool) {
+      this.local ??= new XzBlockEncoder(r.lzma, r.check);
+      try {
+        return Promise.resolve(this.local.encode(data, style));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const own = whole ? data : data.slice();
+    const task: XzBlockTask = { op: 'block', data: own, lzma: r.lzma, check: r.check, style };
+    return this.pool.run<EncodedBlock>(task, [own.buffer as ArrayBuffer]);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool!.close();
+  }
+}
+
+/** Index + footer, and the stream header for a stream without blocks. */
+class StreamAssembler {
+  private readonly records: IndexRecord[] = [];
+  constructor(private readonly r: ResolvedXzOptions) {}
+
+  block(b: EncodedBlock, index: number): Uint8Array[] {
+    this.records.push({ unpaddedSize: b.unpaddedSize, uncompressedSize: b.uncompressedSize });
+    return index === 0 ? [streamHeader(this.r.check), b.bytes] : [b.bytes];
+  }
+
+  finish(blocks: number): Uint8Array[] {
+    const index = encodeIndex(this.records);
+    const tail = [index, streamFooter(this.r.check, index.length)];
+    return blocks === 0 ? [streamHeader(this.r.check), ...tail] : tail;
+  }
+}
+
+/**
+ * An xz encoder stream: multi-block, parallel, byte-identical to `xz -<preset>[e] -T0 -C <check>`.
+ * Defaults: preset 6, CRC64 (as xz). For the kernel use CRC32 (`XZ_INITRAMFS`).
+ */
+export function createXzEncoder(opts: XzEncodeOptions = {}): Transform {
+  const r = resolveXzOptions(opts);
+  const jobs = new BlockJobs(r, resolveThreads(opts.threads));
+  const asm = new StreamAssembler(r);
+  return new SegmentStream<EncodedBlock>(
+    {
+      start: (seg) => jobs.block(seg),
+      emit: (b, i) => asm.block(b, i),
+      finish: (n) => asm.finish(n),
+      close: () => jobs.close(),
+    },
+    { segmentSize: r.blockSize, window: jobs.threads * 2 },
+  );
+}
+
+/** One-shot encode: the same bytes as `createXzEncoder` with the same options. */
+export function xzEncode(data: Uint8Array, opts: XzEncodeOptions = {}): Promise<Uint8Array> {
+  return collect(createXzEncoder(opts), data);
+}
+
+/**
+ * One complete single-block .xz stream (a squashfs block: preset 6, dict = block size, CRC32),
+ * encoded on the shared pool; null when it would exceed `opts.outLimit` (then squashfs stores the
+ * block uncompressed). `threads: 0` style callers can use `xzEncodeSingleBlock` directly.
+ */
+export function xzEncodeSingleBlockAsync(data: Uint8Array, opts: XzSingleBlockOptions = {}): Promise<Uint8Array | null> {
+  const copy = data.slice();
+  const task: XzSingleBlockTask = { op: 'single', data: copy, opts: { ...opts } };
+  return xzPool().run<Uint8Array | null>(task, [copy.buffer as ArrayBuffer]);
+}
+
+export { xzEncodeSingleBlock, type XzSingleBlockOptions };
+
+// ---------------------------------------------------------------------------------------------
+
+/** An xz decoder stream (multi-block, concatenated streams, stream padding), pulled piece by piece. */
+export function createXzDecoder(opts: XzDecodeOptions = {}): Duplex {
+  const decoder = new XzStreamDecoder(opts);
+  return Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
+    try {
+      for await (const chunk of source) {
+        decoder.write(chunk);
+        for (let p = decoder.read(); p; p = decoder.read()) yield p;
+      }
+      decoder.end();
+    } catch (err) {
+      throw toImagekitError(err);
+    }
+  });
+}
+
+/** One-shot decode of a whole .xz file. */
+export async function xzDecode(data: Uint8Array, opts: XzDecodeOptions = {}): Promise<Uint8Array> {
+  return xzDecodeSync(data, opts);
+}
