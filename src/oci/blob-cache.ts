@@ -45,35 +45,76 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 let tempCounter = 0;
+const writeBatch = 1024 * 1024;
 
 /** A temp file that becomes a cache entry only through `commit`. */
 export class PendingFile {
-  private constructor(readonly path: string, readonly fh: FileHandle) {}
+  private constructor(readonly path: string, readonly fh: FileHandle, private readonly durable: boolean) {}
   written = 0;
 
-  static async create(dir: string, label: string): Promise<PendingFile> {
+  /** `durable`: fsync before the rename (default true; a crash then never leaves a short blob). */
+  static async create(dir: string, label: string, durable = true): Promise<PendingFile> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${label}.${process.pid}.${++tempCounter}.part`);
-    return new PendingFile(path, await open(path, 'wx', 0o644));
+    return new PendingFile(path, await open(path, 'wx', 0o644), durable);
   }
 
+  // Small chunks (network reads are ~16–64 KiB) are gathered into 1 MiB writes.
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private flushedTo = 0;
+
   async write(chunk: Uint8Array): Promise<void> {
+    this.written += chunk.byteLength;
+    if (chunk.byteLength >= writeBatch && this.pendingBytes === 0) {
+      await this.writeAt(chunk);
+      return;
+    }
+    this.pending.push(chunk); // callers hand over their chunk (network and decoder chunks are fresh)
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= writeBatch) await this.flush();
+  }
+
+  private async writeAt(bytes: Uint8Array): Promise<void> {
     let done = 0;
-    while (done < chunk.byteLength) {
-      const { bytesWritten } = await this.fh.write(chunk, done, chunk.byteLength - done, this.written + done);
+    while (done < bytes.byteLength) {
+      const { bytesWritten } = await this.fh.write(bytes, done, bytes.byteLength - done, this.flushedTo + done);
       done += bytesWritten;
     }
-    this.written += chunk.byteLength;
+    this.flushedTo += bytes.byteLength;
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const list = this.pending.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+    let left = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    // One writev per batch: no concatenation copy.
+    while (left > 0) {
+      const { bytesWritten } = await this.fh.writev(list, this.flushedTo);
+      this.flushedTo += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) {
+        let skip = bytesWritten;
+        while (skip >= list[0]!.byteLength) skip -= list.shift()!.byteLength;
+        if (skip) list[0] = list[0]!.subarray(skip);
+      }
+    }
   }
 
   async truncate(): Promise<void> {
-    // Writes are positional (at `written`), so after truncation they start at 0 again.
+    // Writes are positional, so after truncation they start at 0 again.
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.fh.truncate(0);
     this.written = 0;
+    this.flushedTo = 0;
   }
 
   async commit(dest: string): Promise<void> {
-    await this.fh.sync();
+    await this.flush();
+    if (this.durable) await this.fh.sync();
     await this.fh.close();
     await mkdir(dirname(dest), { recursive: true });
     await rename(this.path, dest);

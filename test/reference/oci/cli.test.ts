@@ -69,7 +69,7 @@ describe.skipIf(skip)('imagekit pull / images', () => {
     const off = imagekit(['pull', img.ref, '--platform', 'linux/arm64', '--offline', '--registry-mirror', `${reg.host}=127.0.0.1:1`], env);
     expect(off.code, off.stderr).toBe(0);
     const miss = imagekit(['pull', img.ref, '--platform', 'linux/amd64', '--offline'], env);
-    expect(miss.code).toBe(5);
+    expect(miss.code, miss.stderr).toBe(5);
     expect(miss.stderr).toMatch(/^imagekit: offline: manifest .* for linux\/amd64 is not in the cache .*xdg\/imagekit; run "imagekit pull .*" while online\n$/);
     const json = JSON.parse(imagekit(['images', '--json'], env).stdout);
     expect(json).toHaveLength(1);
@@ -83,10 +83,10 @@ describe.skipIf(skip)('imagekit pull / images', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ghcr\.io\/siderolabs\/demo:v1\.0\.0 linux\/amd64 sha256:[0-9a-f]{64} \(1 layers, \d+ bytes\)\n$/);
     const bad = imagekit(['pull', 'ghcr.io/Bad/Name']);
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/invalid image reference "ghcr.io\/Bad\/Name": repository .* must be lower case/);
     const plat = imagekit(['pull', img.ref, '--platform', 'linux/s390x', '--cache-dir', join(work, 'c3')]);
-    expect(plat.code).toBe(2);
+    expect(plat.code, plat.stderr).toBe(2);
     expect(plat.stderr).toMatch(/has no image for platform linux\/s390x \(available: linux\/amd64, linux\/arm64\)/);
   });
 });
