@@ -30,6 +30,8 @@ export interface FlattenOptions {
   progress?: ProgressSink;
   /** Keep only paths for which this returns true (their parent directories are kept too). */
   include?: (path: string) => boolean;
+  /** Bound on one uncompressed layer (default 64 GiB). */
+  maxLayerBytes?: number;
 }
 
 /** Clean a member name as if rooted at `/`: returns the relative path and whether `..` tried to climb out. */
@@ -234,9 +236,15 @@ export async function flattenImage(image: Image, opts: FlattenOptions): Promise<
     // is still a tar in practice (e.g. artifacts pushed with a custom type).
     layers.push(image.layers[0]!);
   }
-  for (let i = 0; i < layers.length; i++) {
-    tars.push(await layerTar(image.blobs, layers[i]!, opts.cache, `layer ${i + 1}/${layers.length} (${layers[i]!.descriptor.digest}) of ${image.name}`, opts.progress));
-  }
+  // Two layers at a time: zlib inflates on the thread pool while the main thread hashes and writes.
+  let next = 0;
+  const worker = async () => {
+    while (next < layers.length) {
+      const i = next++;
+      tars[i] = await layerTar(image.blobs, layers[i]!, opts.cache, `layer ${i + 1}/${layers.length} (${layers[i]!.descriptor.digest}) of ${image.name}`, opts.progress, opts.maxLayerBytes);
+    }
+  };
+  await Promise.all([worker(), worker()]);
   return flattenLayerTars(tars, opts);
 }
 

@@ -20,6 +20,9 @@ import { decompressor, sniffCompression, type Compression } from './decompress.j
 import { DigestingStream, digestMismatch, parseDigest } from './digest.js';
 import { VerifyingStream, type BlobSource, type Layer } from './image.js';
 
+/** Default bound on one uncompressed layer (a decompression bomb must not fill the disk). */
+export const defaultMaxLayerBytes = 64 * 1024 ** 3;
+
 export interface LayerTar {
   path: string;
   /** Byte range of the tar in `path`. */
@@ -70,7 +73,7 @@ async function readHead(path: string, start: number, end: number): Promise<Buffe
 }
 
 /** Materialise (or find) the uncompressed tar of `layer`. */
-export async function layerTar(blobs: BlobSource, layer: Layer, cache: BlobCache, what: string, progress: ProgressSink = silentProgress): Promise<LayerTar> {
+export async function layerTar(blobs: BlobSource, layer: Layer, cache: BlobCache, what: string, progress: ProgressSink = silentProgress, maxBytes = defaultMaxLayerBytes): Promise<LayerTar> {
   const desc = layer.descriptor;
   if (layer.diffId && (await cache.hasLayer(layer.diffId))) {
     const path = cache.layerPath(layer.diffId);
@@ -105,9 +108,16 @@ export async function layerTar(blobs: BlobSource, layer: Layer, cache: BlobCache
   const pending = await PendingFile.create(cache.tmpDir, 'layer');
   const step = `unpack ${desc.digest.slice(7, 19)}`;
   progress({ type: 'step-start', step, detail: `${what} (${kind})` });
+  let sinkError: unknown;
   try {
     await pipeline(stream, decompressor(kind), diff, async (s: AsyncIterable<Buffer>) => {
-      for await (const c of s) await pending.write(c);
+      for await (const c of s) {
+        if (pending.written + c.byteLength > maxBytes) {
+          sinkError = invalidInput('E_LAYER_TOO_LARGE', `${what}: uncompressed size exceeds ${maxBytes} bytes`);
+          throw sinkError;
+        }
+        await pending.write(c);
+      }
     });
     const diffId = diff.digest();
     if (layer.diffId && diffId !== layer.diffId) throw digestMismatch(`${what} (uncompressed content vs config diff_ids)`, layer.diffId, diffId);
@@ -117,8 +127,8 @@ export async function layerTar(blobs: BlobSource, layer: Layer, cache: BlobCache
     return { path: dest, start: 0, end: pending.written, diffId, what };
   } catch (err) {
     await pending.discard();
-    const e = toImagekitError(err);
-    if (e.code === 'E_UNKNOWN' || e.code.startsWith('Z_')) throw invalidInput('E_LAYER_CORRUPT', `${what}: cannot decompress (${kind}): ${e.message}`, err);
+    const e = toImagekitError(sinkError ?? err);
+    if (e.code === 'E_UNKNOWN') throw invalidInput('E_LAYER_CORRUPT', `${what}: cannot decompress (${kind}): ${e.message}`, err);
     throw e;
   }
 }
