@@ -10,10 +10,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { invalidInput, ioError, unsupported } from '../../core/errors.js';
-import type { ProgressSink } from '../../core/progress.js';
+import { ImagekitError, invalidInput, ioError, unsupported } from '../../core/errors.js';
+import type { ProgressEvent, ProgressSink } from '../../core/progress.js';
 import { parseReference } from '../../oci/reference.js';
-import { buildOutput, SUPPORTED_OUTPUT_KINDS } from '../../pipeline/build.js';
+import { buildOutput, checkBuildable, SUPPORTED_OUTPUT_KINDS, type BuildOptions } from '../../pipeline/build.js';
+import { containerAssetFor, parseInputSource } from '../../pipeline/sources.js';
 import { GoMap, goValueFromYaml } from '../../profile/go-value.js';
 import { decodeProfile, MAX_PROFILE_BYTES } from '../../profile/decode.js';
 import { dumpProfile } from '../../profile/dump.js';
@@ -35,8 +36,9 @@ import { lookupBaseProfile } from '../../profile/resolve.js';
 import { readYaml } from '../../profile/yaml/read.js';
 import { DEFAULT_TALOS_VERSION } from '../../profile/version.js';
 import { checkArch, checkVersion, collect, hostArch, parseMetaOption } from '../options.js';
+import { addRegistryOptions, registryFromFlags, type RegistryFlags } from './pull.js';
 
-interface BuildFlags {
+interface BuildFlags extends RegistryFlags {
   arch: string;
   platform?: string;
   version?: string;
@@ -59,6 +61,9 @@ interface BuildFlags {
   pcrSignerAddress?: string;
   securebootEnrollKeys?: string;
   tarToStdout?: boolean;
+  imagerImage?: string;
+  progress?: string;
+  quiet?: boolean;
 }
 
 /** Flags that shape the profile (refused when the profile comes from a file or stdin). */
@@ -154,7 +159,8 @@ async function profileFromFlags(base: string, f: BuildFlags): Promise<Profile> {
     throw invalidInput('E_CLI_OVERLAY_OPTION', '--overlay-option needs --overlay-image or --overlay-name');
   }
 
-  p.input.systemExtensions = (f.systemExtensionImage ?? []).map((imageRef) => ({ imageRef, forceInsecure: insecure, tarballPath: '', ociPath: '' }));
+  // A reference, or (imagekit addition) a local OCI layout, archive or unpacked extension directory.
+  p.input.systemExtensions = (f.systemExtensionImage ?? []).map((ref) => containerAssetFor(ref, insecure));
   if (f.outputKind !== undefined) p.output.kind = enumFlag('--output-kind', OUTPUT_KINDS, f.outputKind);
   if (f.outFormat !== undefined) p.output.outFormat = enumFlag('--out-format', OUT_FORMATS, f.outFormat);
   if (f.baseInstallerImage) p.input.baseInstaller = { imageRef: f.baseInstallerImage, forceInsecure: insecure, tarballPath: '', ociPath: '' };
@@ -182,12 +188,109 @@ async function profileFromFlags(base: string, f: BuildFlags): Promise<Profile> {
   return p;
 }
 
-const stderrProgress: ProgressSink = (e) => {
-  if (e.type === 'warning') process.stderr.write(`imagekit: warning: ${e.message}\n`);
-};
+const PROGRESS_MODES = ['auto', 'tty', 'plain', 'json', 'none'] as const;
+type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function human(n: number): string {
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * How progress is shown on stderr: `tty` a status line rewritten in place (step, bytes, rate) plus
+ * one line per finished step; `plain` one line per finished step; `json` one JSON object per line
+ * (`{"t":seconds,"type":…}`) for CI; `none` only warnings. Rendering reads the clock; builds never do.
+ */
+class ProgressRenderer {
+  private readonly started = performance.now();
+  private stepStart = new Map<string, number>();
+  private lastLine = 0;
+  private statusShown = false;
+  private rate = { at: 0, done: 0, bps: 0 };
+  constructor(readonly mode: Exclude<ProgressMode, 'auto'>, private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+  private elapsed(since = this.started): string {
+    return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown) this.out.write('\r\x1b[K');
+    this.statusShown = false;
+  }
+
+  line(text: string): void {
+    this.clearStatus();
+    this.out.write(text + '\n');
+  }
+
+  json(value: Record<string, unknown>): void {
+    this.out.write(JSON.stringify({ t: Number(((performance.now() - this.started) / 1000).toFixed(3)), ...value }) + '\n');
+  }
+
+  readonly sink: ProgressSink = (e: ProgressEvent) => {
+    if (this.mode === 'json') return this.json(e as unknown as Record<string, unknown>);
+    if (e.type === 'warning') return this.line(`imagekit: warning: ${e.message}`);
+    if (this.mode === 'none') return;
+    switch (e.type) {
+      case 'info':
+        return this.line(e.message);
+      case 'step-start':
+        this.stepStart.set(e.step, performance.now());
+        this.rate = { at: performance.now(), done: 0, bps: 0 };
+        if (this.mode === 'tty') this.status(`${e.step}${e.detail ? ` ${e.detail}` : ''} …`);
+        return;
+      case 'step-done': {
+        const t0 = this.stepStart.get(e.step);
+        return this.line(`✓ ${e.step}${e.detail ? `: ${e.detail}` : ''}${t0 !== undefined ? ` (${this.elapsed(t0)})` : ''}`);
+      }
+      case 'bytes': {
+        if (this.mode !== 'tty') return;
+        const now = performance.now();
+        if (now - this.lastLine < 100 && e.done !== e.total) return;
+        this.lastLine = now;
+        const dt = (now - this.rate.at) / 1000;
+        if (dt >= 0.5) {
+          this.rate = { at: now, done: e.done, bps: (e.done - this.rate.done) / dt };
+        }
+        const pct = e.total ? ` ${((100 * e.done) / e.total).toFixed(0)}%` : '';
+        const total = e.total ? ` / ${human(e.total)}` : '';
+        return this.status(`${e.step} ${human(e.done)}${total}${pct}${this.rate.bps ? ` ${human(this.rate.bps)}/s` : ''} (${this.elapsed()})`);
+      }
+    }
+  };
+
+  private status(text: string): void {
+    const width = Math.max(20, (this.out.columns ?? 100) - 1);
+    this.out.write('\r\x1b[K' + (text.length > width ? text.slice(0, width - 1) + '…' : text));
+    this.statusShown = true;
+  }
+
+  end(): void {
+    this.clearStatus();
+  }
+}
+
+function progressMode(f: BuildFlags): Exclude<ProgressMode, 'auto'> {
+  if (f.quiet) return 'none';
+  const raw = f.progress ?? 'auto';
+  if (!(PROGRESS_MODES as readonly string[]).includes(raw)) {
+    throw invalidInput('E_CLI_PROGRESS', `invalid --progress ${JSON.stringify(raw)}: expected one of ${PROGRESS_MODES.join(', ')}`);
+  }
+  if (raw !== 'auto') return raw as Exclude<ProgressMode, 'auto'>;
+  return process.stderr.isTTY ? 'tty' : 'plain';
+}
+
+/** Exit status of an interrupted build (128 + SIGINT), as shells report it. */
+const INTERRUPTED_EXIT = 130;
 
 async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void> {
   if (f.tarToStdout) throw unsupported('E_CLI_TAR_TO_STDOUT', '--tar-to-stdout is not supported yet');
+  const mode = progressMode(f);
   const fromText = arg === '-' || /\.ya?ml$/i.test(arg) || arg.includes('/');
   let user: Profile;
   if (fromText) {
@@ -201,26 +304,71 @@ async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void>
     user = await profileFromFlags(arg, f);
   }
   const profile = resolveProfile(user);
-  process.stderr.write(dumpProfile(profile));
-  const result = await buildOutput(profile, { outputDir: f.output, progress: stderrProgress });
-  process.stderr.write(`output asset path: ${result.path}\n`);
+  const renderer = new ProgressRenderer(mode);
+  // The resolved profile, as the imager prints it (§0 step 5).
+  if (mode === 'json') renderer.json({ type: 'profile', yaml: dumpProfile(profile) });
+  else if (mode !== 'none') process.stderr.write(dumpProfile(profile));
+  checkBuildable(profile);
+
+  const toStdout = f.output === '-';
+  if (toStdout && process.stdout.isTTY) throw invalidInput('E_CLI_STDOUT_TTY', '--output - writes binary data; redirect stdout to a file or a pipe');
+  const { cache, client } = await registryFromFlags(f, renderer.sink);
+  const opts: BuildOptions = {
+    progress: renderer.sink,
+    cache,
+    client,
+    ...(f.offline ? { offline: true } : {}),
+    ...(f.imagerImage ? { imagerImage: parseInputSource(f.imagerImage, f.insecure === true) } : {}),
+    ...(toStdout ? { output: { type: 'stream', stream: process.stdout, name: 'stdout' } } : { outputDir: f.output }),
+  };
+
+  // Ctrl-C / SIGTERM: stop at the next chunk, remove the temporary output; a second signal exits at once.
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(INTERRUPTED_EXIT);
+    controller.abort(new ImagekitError('E_INTERRUPTED', 'unknown', `interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  opts.signal = controller.signal;
+  try {
+    const result = await buildOutput(profile, opts);
+    renderer.end();
+    if (mode === 'json') renderer.json({ type: 'result', name: result.name, ...(result.path ? { path: result.path } : {}), bytes: result.bytes, ...(result.sha256 ? { sha256: result.sha256 } : {}) });
+    else if (mode !== 'none' && result.path) process.stderr.write(`output asset path: ${result.path}\n`);
+  } catch (err) {
+    renderer.end();
+    if (controller.signal.aborted) {
+      const e = err instanceof ImagekitError && err.code === 'E_INTERRUPTED' ? err : new ImagekitError('E_INTERRUPTED', 'unknown', `interrupted by ${signals ? 'a signal' : 'abort'}`, { cause: err });
+      (e as { exitCode: number }).exitCode = INTERRUPTED_EXIT;
+      throw e;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('build')
     .description('build a Talos boot asset from a base profile, a profile file or a profile on stdin (the Talos imager\'s CLI)')
     .argument('<profile>', 'a base profile name (see `imagekit profile list`), a profile .yaml file, or - to read the profile from stdin')
     .option('--arch <arch>', 'target architecture: amd64 or arm64', hostArch())
     .option('--platform <platform>', 'Talos platform (the value of talos.platform=), e.g. metal, aws, gcp, nocloud; default: the base profile\'s')
     .option('--version <version>', `Talos version to build for, e.g. v1.11.0; selects the version quirks and image tags (default: ${DEFAULT_TALOS_VERSION})`)
-    .option('--output <dir>', 'output directory, created when missing (the imager\'s default is /out)', 'out')
+    .option('--output <dir|->', 'output directory, created when missing (the imager\'s default is /out), or - for stdout', 'out')
     .option('--output-kind <kind>', `override the output kind: ${OUTPUT_KINDS.filter((k) => k !== 'unknown').join(', ')} (built today: ${SUPPORTED_OUTPUT_KINDS.join(', ')})`)
+    .option('--imager-image <ref|path>', 'where boot assets (usr/install/<arch>/…) not found locally come from: an image reference, an OCI layout, an image archive or a directory (default ghcr.io/siderolabs/imager:<version>)')
+    .option('--progress <mode>', 'progress on stderr: auto (tty when stderr is a terminal, else plain), tty, plain, json (one JSON event per line) or none', 'auto')
+    .option('--quiet', 'print only warnings and errors (no profile, no progress)')
     .option('--out-format <format>', `override the post-processing: ${OUT_FORMATS.filter((k) => k !== 'unknown').join(', ')}`)
     .option('--bootloader <bootloader>', 'bootloader of a disk image or ISO: dual-boot, sd-boot or grub (SecureBoot always uses sd-boot)')
     .option('--extra-kernel-arg <arg>', 'extra kernel argument, repeatable; "console" and "talos.platform" replace the default, -name removes name, -name=value removes one value', collect)
     .option('--meta <key=value>', 'META partition value, repeatable; key 0–255 in decimal or 0x hex (e.g. 0x0a=<network config>)', collect)
-    .option('--system-extension-image <ref>', 'system extension image to install, repeatable', collect)
+    .option('--system-extension-image <ref|path>', 'system extension image to install, repeatable: a reference, an OCI layout, an archive or an unpacked extension directory', collect)
     .option('--base-installer-image <ref>', 'base installer image (default: ghcr.io/siderolabs/installer-base:<version>, or installer:<version> below 1.10)')
     .option('--image-cache <ref|path>', 'image cache: a fully specified image reference (registry/repo:tag), anything else is an OCI layout directory')
     .option('--insecure', 'allow plain-HTTP/insecure registries for extensions, base installer and image cache')
@@ -242,11 +390,13 @@ export function register(program: Command): void {
         'The resolved profile is printed to stderr. Exit codes: 0 ok, 1 unknown, 2 invalid input, 3 unsupported, 4 environment,',
         '5 dependency, 6 I/O, 7 assembly.',
         '',
-        'Example (no network needed):',
-        '  imagekit build metal --arch amd64 --version v1.11.0 --output-kind cmdline --output out/',
+        'Examples:',
+        '  imagekit build metal --arch amd64 --version v1.11.0 --output-kind cmdline --output out/     (no network)',
+        '  imagekit build metal --arch amd64 --version v1.11.0 --bootloader sd-boot --out-format .xz \\',
+        '    --system-extension-image ghcr.io/siderolabs/gvisor:20250505.0 --output out/',
       ].join('\n'),
-    )
-    .action(async (arg: string, flags: BuildFlags, cmd: Command) => {
-      await runBuild(arg, flags, cmd);
-    });
+    );
+  addRegistryOptions(cmd).action(async (arg: string, flags: BuildFlags, c: Command) => {
+    await runBuild(arg, flags, c);
+  });
 }

@@ -46,13 +46,16 @@ describe('imagekit build … --output-kind cmdline', () => {
     const r = imagekit(['build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0', '--output-kind', 'cmdline', '--output', 'out/']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(readFileSync(join(work, 'out/cmdline-metal-amd64'), 'utf8')).toBe(METAL_AMD64_111);
-    expect(readdirSync(join(work, 'out'))).toEqual(['cmdline-metal-amd64']);
+    // The metal profile's outFormat .zst post-processes every output kind, as upstream (zstd -18).
+    const z = spawnSync('zstd', ['-dc', join(work, 'out/cmdline-metal-amd64.zst')]);
+    expect(z.status).toBe(0);
+    expect(z.stdout.toString('utf8')).toBe(METAL_AMD64_111);
+    expect(readdirSync(join(work, 'out'))).toEqual(['cmdline-metal-amd64.zst']);
     // The resolved profile is printed to stderr first, as the imager does.
     expect(r.stderr).toMatch(/^arch: amd64\nplatform: metal\nsecureboot: false\nname: Talos\nversion: v1.11.0\ninput:\n/);
     expect(r.stderr).toContain('output:\n  kind: cmdline\n');
-    expect(r.stderr).toContain('imagekit: warning: outFormat .zst is not applied to cmdline output; writing it raw\n');
-    expect(r.stderr.endsWith('output asset path: out/cmdline-metal-amd64\n')).toBe(true);
+    expect(r.stderr).toContain(`kernel command line: ${METAL_AMD64_111}\n`);
+    expect(r.stderr.endsWith('output asset path: out/cmdline-metal-amd64.zst\n')).toBe(true);
   });
 
   it('the golden 1.14 arm64 line, extra kernel args, META and secureboot naming', () => {
@@ -64,7 +67,7 @@ describe('imagekit build … --output-kind cmdline', () => {
     );
     expect(r.stderr).not.toContain('warning');
     r = imagekit([
-      'build', 'aws', '--arch', 'amd64', '--version', '1.13.0', '--output-kind', 'cmdline', '--output', out,
+      'build', 'aws', '--arch', 'amd64', '--version', '1.13.0', '--output-kind', 'cmdline', '--out-format', 'raw', '--output', out,
       '--extra-kernel-arg', 'console=ttyS1', '--extra-kernel-arg', '-selinux', '--extra-kernel-arg', 'net.ifnames=1',
       '--meta', '0x0a=abc', '--meta', '17=x=y',
     ]);
@@ -73,7 +76,7 @@ describe('imagekit build … --output-kind cmdline', () => {
     expect(readFileSync(join(out, 'cmdline-aws-amd64'), 'utf8')).toBe(
       `talos.platform=aws console=ttyS1 net.ifnames=0 net.ifnames=1 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 nvme_core.io_timeout=4294967295 printk.devkmsg=on module.sig_enforce=1 proc_mem.force_override=never talos.environment=INSTALLER_META_BASE64=${meta}`,
     );
-    r = imagekit(['build', 'secureboot-metal', '--arch', 'amd64', '--version', '1.13.0', '--output-kind', 'cmdline', '--output', out]);
+    r = imagekit(['build', 'secureboot-metal', '--arch', 'amd64', '--version', '1.13.0', '--output-kind', 'cmdline', '--out-format', 'raw', '--output', out]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, 'cmdline-metal-amd64-secureboot'), 'utf8')).toMatch(/proc_mem.force_override=never lockdown=confidentiality$/);
   });
@@ -87,7 +90,7 @@ describe('imagekit build … --output-kind cmdline', () => {
     expect(readFileSync(join(out, 'cmdline-nocloud-arm64'), 'utf8')).toBe(
       'talos.platform=nocloud net.ifnames=0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 nvme_core.io_timeout=4294967295 printk.devkmsg=on selinux=1 module.sig_enforce=1',
     );
-    writeFileSync(join(work, 'p.yaml'), 'baseProfileName: gcp\narch: amd64\nversion: 1.14.0\noutput: {kind: cmdline}\n');
+    writeFileSync(join(work, 'p.yaml'), 'baseProfileName: gcp\narch: amd64\nversion: 1.14.0\noutput: {kind: cmdline, outFormat: raw}\n');
     r = imagekit(['build', 'p.yaml', '--output', out]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, 'cmdline-gcp-amd64'), 'utf8')).toMatch(/^talos.platform=gcp console=ttyS0 net.ifnames=0 talos.dashboard.disabled=1 sysctl.kernel.kexec_load_disabled=1 slab_nomerge/);
@@ -103,7 +106,10 @@ describe('imagekit build: failures leave no output', () => {
     [['build', 'metal', '--output-kind', 'cmdline', '--meta', '300=x'], 2, /invalid --meta key "300"/],
     [['build', 'metal', '--output-kind', 'cmdline', '--platform', 'floppy', '--arch', 'amd64'], 2, /unknown platform: "floppy"/],
     [['build', 'metal', '--output-kind', 'kernel', '--extra-kernel-arg', 'a', '--arch', 'amd64'], 2, /profile is invalid: customization of kernel args is not supported for kernel output/],
-    [['build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0'], 3, /output kind image is not supported yet/],
+    [['build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0'], 3, /disk images with bootloader "dual-boot" need an XFS BOOT partition and GRUB/],
+    [['build', 'metal', '--arch', 'amd64', '--version', 'v1.9.0'], 3, /disk images with bootloader "grub"/],
+    [['build', 'vmware', '--arch', 'amd64', '--bootloader', 'sd-boot'], 3, /disk format ova is not supported yet/],
+    [['build', 'secureboot-metal', '--arch', 'amd64'], 3, /SecureBoot image builds/],
     [['build', 'iso', '--arch', 'amd64'], 3, /output kind iso is not supported yet/],
     [['build', 'metal', '--output-kind', 'cmdline', '--overlay-image', 'ghcr.io/siderolabs/sbc-raspberrypi:v0.1.0', '--overlay-name', 'rpi_generic', '--arch', 'arm64'], 3, /overlays are not supported yet/],
     [['build', 'metal', '--output-kind', 'cmdline', '--tar-to-stdout'], 3, /--tar-to-stdout is not supported yet/],
@@ -118,9 +124,9 @@ describe('imagekit build: failures leave no output', () => {
 
   it('bin/imagekit.js exits 3 for an output kind not built yet, with no output directory', () => {
     const out = join(work, 'unsupported');
-    const r = imagekit(['build', 'metal', '--arch', 'amd64', '--version', 'v1.12.0', '--output', out]);
+    const r = imagekit(['build', 'iso', '--arch', 'amd64', '--version', 'v1.12.0', '--output', out]);
     expect(r.code).toBe(3);
-    expect(r.stderr.endsWith('imagekit: output kind image is not supported yet (supported: cmdline)\n')).toBe(true);
+    expect(r.stderr.endsWith('imagekit: output kind iso is not supported yet (supported: cmdline, kernel, initramfs, uki, image, installer)\n')).toBe(true);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -149,12 +155,12 @@ describe('imagekit build: failures leave no output', () => {
 
   it('a directory in the way of the output file: exit 6, no partial file left behind', () => {
     const out = join(work, 'blocked');
-    mkdirSync(join(out, 'cmdline-metal-amd64'), { recursive: true });
+    mkdirSync(join(out, 'cmdline-metal-amd64.zst'), { recursive: true });
     const r = imagekit(['build', 'metal', '--arch', 'amd64', '--output-kind', 'cmdline', '--output', out]);
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/imagekit: cannot write .*cmdline-metal-amd64/);
-    expect(readdirSync(out)).toEqual(['cmdline-metal-amd64']);
-    expect(readdirSync(join(out, 'cmdline-metal-amd64'))).toEqual([]);
+    expect(r.stderr).toMatch(/imagekit: cannot write .*cmdline-metal-amd64.zst/);
+    expect(readdirSync(out)).toEqual(['cmdline-metal-amd64.zst']);
+    expect(readdirSync(join(out, 'cmdline-metal-amd64.zst'))).toEqual([]);
   });
 });
 
@@ -163,7 +169,7 @@ describe('help and usage', () => {
     const r = imagekit(['build', '--help']);
     expect(r.code).toBe(0);
     for (const flag of [
-      '--arch', '--platform', '--version', '--output <dir>', '--output-kind', '--out-format', '--bootloader', '--extra-kernel-arg', '--meta',
+      '--arch', '--platform', '--version', '--output <dir|->', '--output-kind', '--out-format', '--bootloader', '--extra-kernel-arg', '--meta',
       '--system-extension-image', '--base-installer-image', '--image-cache', '--insecure', '--overlay-name', '--overlay-image',
       '--overlay-option', '--embedded-config-path', '--secureboot-include-well-known-certs', '--secureboot-signer-address',
       '--pcr-signer-address', '--secureboot-enroll-keys', '--tar-to-stdout',
