@@ -28,5 +28,5 @@ export {
   type CompressionFormat,
   type EncoderOptions,
   type DecoderOptions,
-  type XzStreamOptions,
 } from './encoder.js';
+export * from './xz/index.js';

@@ -16,10 +16,12 @@ import { Lzma2Decoder } from './lzma2-decoder.js';
 import { lzma2DictSizeFromByte } from './presets.js';
 
 export interface XzDecodeOptions {
-  /** Name of the input in error messages. */
-  name?: string;
+  /** Names the input in error messages. */
+  source?: string;
   /** Largest dictionary accepted (bytes; default 1.5 GiB, the largest liblzma encoder dictionary). */
   maxDictSize?: number;
+  /** Fail (E_XZ_OUTPUT_LIMIT) when the output would exceed this many bytes (default: no limit). */
+  maxOutput?: number;
 }
 
 const enum_ = {
@@ -119,6 +121,8 @@ export class XzStreamDecoder {
   private state: number = enum_.streamHeader;
   private readonly name: string;
   private readonly maxDictSize: number;
+  private readonly maxOutput: number;
+  private produced = 0;
   private streams = 0;
 
   // Stream state.
@@ -143,8 +147,9 @@ export class XzStreamDecoder {
   private indexNext = 0;
 
   constructor(opts: XzDecodeOptions = {}) {
-    this.name = opts.name ?? 'xz input';
+    this.name = opts.source ?? 'xz input';
     this.maxDictSize = opts.maxDictSize ?? 1536 * 1024 * 1024;
+    this.maxOutput = opts.maxOutput ?? Number.MAX_SAFE_INTEGER;
   }
 
   private fail(what: string): never {
@@ -252,6 +257,10 @@ export class XzStreamDecoder {
         this.uncompressed += n;
         for (const piece of this.lzma2!.take()) {
           this.check!.update(piece);
+          this.produced += piece.length;
+          if (this.produced > this.maxOutput) {
+            throw invalidInput('E_XZ_OUTPUT_LIMIT', `${this.name}: decompressed data exceeds the limit of ${this.maxOutput} bytes`);
+          }
           out.push(piece);
         }
         this.state = enum_.chunkHeader;

@@ -10,7 +10,7 @@
  *
  * Decoding (xz-decoder.ts) handles multi-block files, concatenated streams and stream padding.
  */
-import { Duplex, type Transform } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { invalidInput, toImagekitError } from '../../core/errors.js';
 import { workerUrl } from '../../core/worker-url.js';
 import { defaultPoolSize, WorkerPool } from '../pool.js';
@@ -149,23 +149,56 @@ export { xzEncodeSingleBlock, type XzSingleBlockOptions };
 
 // ---------------------------------------------------------------------------------------------
 
-/** An xz decoder stream (multi-block, concatenated streams, stream padding), pulled piece by piece. */
-export function createXzDecoder(opts: XzDecodeOptions = {}): Duplex {
-  const decoder = new XzStreamDecoder(opts);
-  return Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
-    try {
-      for await (const chunk of source) {
-        decoder.write(chunk);
-        for (let p = decoder.read(); p; p = decoder.read()) yield p;
-      }
-      decoder.end();
-    } catch (err) {
-      throw toImagekitError(err);
-    }
-  });
+/**
+ * An xz decoder stream (multi-block, concatenated streams, stream padding). Output is produced a
+ * piece (≤ one LZMA2 chunk) at a time and decoding pauses while the reader is behind, so a small
+ * input that expands hugely never fills memory.
+ */
+export function createXzDecoder(opts: XzDecodeOptions = {}): Transform {
+  return new XzDecoderStream(opts);
 }
 
-/** One-shot decode of a whole .xz file. */
+class XzDecoderStream extends Transform {
+  private readonly decoder: XzStreamDecoder;
+  private onReadable: (() => void) | null = null;
+
+  constructor(opts: XzDecodeOptions) {
+    super({ readableHighWaterMark: 1 << 20 });
+    this.decoder = new XzStreamDecoder(opts);
+  }
+
+  override _read(size: number): void {
+    const r = this.onReadable;
+    this.onReadable = null;
+    r?.();
+    super._read(size);
+  }
+
+  override _transform(chunk: Uint8Array, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.decoder.write(chunk);
+    this.pump().then(
+      () => callback(),
+      (err) => callback(toImagekitError(err)),
+    );
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.decoder.end();
+      callback();
+    } catch (err) {
+      callback(toImagekitError(err));
+    }
+  }
+
+  private async pump(): Promise<void> {
+    for (let p = this.decoder.read(); p; p = this.decoder.read()) {
+      if (!this.push(p)) await new Promise<void>((r) => (this.onReadable = r));
+    }
+  }
+}
+
+/** One-shot decode of a whole .xz file (synchronous work on this thread). */
 export async function xzDecode(data: Uint8Array, opts: XzDecodeOptions = {}): Promise<Uint8Array> {
   return xzDecodeSync(data, opts);
 }

@@ -152,7 +152,7 @@ describe.skipIf(skip)('our decoder reads xz-utils files', () => {
     const xz = nativeXz(['--x86', '--lzma2=preset=0'], textLike(10_000, 43));
     let err: unknown;
     try {
-      xzDecodeSync(xz, { name: 'bcj.xz' });
+      xzDecodeSync(xz, { source: 'bcj.xz' });
     } catch (e) {
       err = e;
     }

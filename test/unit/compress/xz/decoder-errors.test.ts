@@ -6,7 +6,7 @@ import { mixed, textLike } from './data.js';
 
 function decodeError(data: Uint8Array): ImagekitError | null {
   try {
-    xzDecodeSync(data, { name: 'test.xz' });
+    xzDecodeSync(data, { source: 'test.xz' });
     return null;
   } catch (err) {
     if (!(err instanceof ImagekitError)) throw err;
@@ -68,7 +68,7 @@ describe('xz decoder on truncated and corrupt input', () => {
     const big = xzEncodeSync(textLike(1000, 3), { preset: 0, dictSize: 64 << 20 });
     let e: unknown;
     try {
-      xzDecodeSync(big, { maxDictSize: 1 << 20, name: 'big.xz' });
+      xzDecodeSync(big, { maxDictSize: 1 << 20, source: 'big.xz' });
     } catch (x) {
       e = x;
     }
