@@ -10,21 +10,24 @@
  * - 'zstd': one zstd frame, `ZSTD_compress(level)` (content size in the header, no checksum);
  * - 'gzip': a zlib stream (RFC 1950: 2-byte header, raw deflate, Adler-32), which is what
  *   squashfs calls "gzip" (compressor id 1); window 32 KiB, default strategy;
- * - 'xz': not available yet (the pure-TypeScript xz block encoder lives in ./xz/; see the
- *   `E_XZ_BLOCK_UNAVAILABLE` error).
+ * - 'xz': one complete single-block .xz stream with a CRC32 check, as liblzma's buffer encoder
+ *   writes it (the pure-TypeScript encoder in ./xz/); `level` is the preset, `xzDictSize` the
+ *   dictionary (squashfs `-Xdict-size`, default the preset's).
  * The caller decides whether to keep a block uncompressed when the result is not smaller.
  * Each `compress` settles independently; tasks start in call order. The input is copied, never
  * taken over.
  */
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { invalidInput, unsupported } from '../core/errors.js';
+import { invalidInput } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
 import { checkGzipLevel } from './gzip.js';
 import { defaultPoolSize, WorkerPool } from './pool.js';
 import { zstdPool } from './zstd.js';
 import { checkZstdLevel } from './zstd-wasm.js';
 import type { ZstdTask } from './zstd-worker.js';
+import { xzPool } from './xz/xz.js';
+import type { XzSingleBlockTask } from './xz/xz-worker.js';
 
 export type BlockCodec = 'zstd' | 'gzip' | 'xz';
 
@@ -93,8 +96,31 @@ export function createBlockCompressor(opts: BlockCompressorOptions): BlockCompre
         },
       };
     }
-    case 'xz':
-      throw unsupported('E_XZ_BLOCK_UNAVAILABLE', 'xz block compression is not available yet (the xz block encoder is still being written)');
+    case 'xz': {
+      const preset = opts.level;
+      if (!Number.isInteger(preset) || preset < 0 || preset > 9) throw invalidInput('E_XZ_PRESET', `xz preset must be an integer 0..9, got ${preset}`);
+      const dictSize = opts.xzDictSize;
+      if (dictSize !== undefined && (!Number.isInteger(dictSize) || dictSize < 4096 || dictSize > 1536 << 20)) {
+        throw invalidInput('E_XZ_DICT', `xz dictionary size must be an integer 4 KiB..1.5 GiB, got ${dictSize}`);
+      }
+      const own = threads !== defaultPoolSize();
+      const pool = own ? new WorkerPool(workerUrl(import.meta.url, './xz/xz-worker.js'), { size: threads }) : xzPool();
+      let closed = false;
+      return {
+        async compress(block) {
+          checkBlock(block);
+          if (closed) throw invalidInput('E_BLOCK_CLOSED', 'block compressor is closed');
+          const task: XzSingleBlockTask = { op: 'single', data: block, opts: { preset, check: 'crc32', ...(dictSize ? { dictSize } : {}) } };
+          const out = await pool.run<Uint8Array | null>(task);
+          if (!out) throw invalidInput('E_XZ_BLOCK', 'xz block encoder returned no output');
+          return out;
+        },
+        async close() {
+          closed = true;
+          if (own) await pool.close();
+        },
+      };
+    }
     default:
       throw invalidInput('E_BLOCK_CODEC', `unknown block codec ${JSON.stringify((opts as { codec: unknown }).codec)} (zstd, gzip or xz)`);
   }

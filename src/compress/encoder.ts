@@ -1,34 +1,27 @@
 /**
  * One entry point per direction: `createEncoder({ format, ... })` and `createDecoder({ format })`
- * return a Node Transform for xz, zstd, gzip or none. `detectFormat` tells the format of the first
+ * return a Node Transform for xz (./xz/, the pure-TypeScript encoder), zstd, gzip or none. `detectFormat` tells the format of the first
  * bytes of a stream by magic number.
  */
 import { PassThrough, type Transform } from 'node:stream';
-import { invalidInput, unsupported } from '../core/errors.js';
+import { invalidInput } from '../core/errors.js';
 import { createGzipDecoder, createGzipEncoder, type GzipDecodeOptions, type GzipEncodeOptions } from './gzip.js';
 import { createZstdDecoder, createZstdEncoder, type ZstdDecodeOptions, type ZstdEncodeOptions } from './zstd.js';
+import { createXzDecoder, createXzEncoder, type XzDecodeOptions, type XzEncodeOptions } from './xz/xz.js';
 
 export type CompressionFormat = 'xz' | 'zstd' | 'gzip' | 'none';
-
-/** xz options as the xz encoder takes them (preset 0–9, extreme, check). */
-export interface XzStreamOptions {
-  preset?: number;
-  extreme?: boolean;
-  check?: 'none' | 'crc32' | 'crc64' | 'sha256';
-  threads?: number;
-}
 
 export type EncoderOptions =
   | { format: 'none' }
   | ({ format: 'zstd' } & ZstdEncodeOptions)
   | ({ format: 'gzip' } & GzipEncodeOptions)
-  | ({ format: 'xz' } & XzStreamOptions);
+  | ({ format: 'xz' } & XzEncodeOptions);
 
 export type DecoderOptions =
   | { format: 'none' }
   | ({ format: 'zstd' } & ZstdDecodeOptions)
   | ({ format: 'gzip' } & GzipDecodeOptions)
-  | { format: 'xz'; source?: string; maxOutput?: number };
+  | ({ format: 'xz' } & XzDecodeOptions);
 
 export function createEncoder(opts: EncoderOptions): Transform {
   switch (opts.format) {
@@ -42,8 +35,10 @@ export function createEncoder(opts: EncoderOptions): Transform {
       const { format: _f, ...rest } = opts;
       return createGzipEncoder(rest);
     }
-    case 'xz':
-      throw unsupported('E_XZ_STREAM_UNAVAILABLE', 'xz stream encoding is not wired in yet (the xz encoder module is still being written)');
+    case 'xz': {
+      const { format: _f, ...rest } = opts;
+      return createXzEncoder(rest);
+    }
     default:
       throw invalidInput('E_COMPRESSION_FORMAT', `unknown compression format ${JSON.stringify((opts as { format: unknown }).format)} (xz, zstd, gzip or none)`);
   }
@@ -61,8 +56,10 @@ export function createDecoder(opts: DecoderOptions): Transform {
       const { format: _f, ...rest } = opts;
       return createGzipDecoder(rest);
     }
-    case 'xz':
-      throw unsupported('E_XZ_STREAM_UNAVAILABLE', 'xz stream decoding is not wired in yet (the xz decoder module is still being written)');
+    case 'xz': {
+      const { format: _f, ...rest } = opts;
+      return createXzDecoder(rest) as Transform;
+    }
     default:
       throw invalidInput('E_COMPRESSION_FORMAT', `unknown compression format ${JSON.stringify((opts as { format: unknown }).format)} (xz, zstd, gzip or none)`);
   }

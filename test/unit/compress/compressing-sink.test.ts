@@ -4,7 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemorySink } from '../../../src/core/sink.js';
 import { CompressingSink } from '../../../src/compress/compressing-sink.js';
-import { createEncoder, detectFormat } from '../../../src/compress/encoder.js';
+import { createDecoder, createEncoder, detectFormat } from '../../../src/compress/encoder.js';
+import { collect } from '../../../src/compress/stream-util.js';
 import { mixed, textLike } from './data.js';
 
 /** A Writable that keeps what it gets and records chunk sizes. */
@@ -59,17 +60,22 @@ describe('CompressingSink', () => {
     expect(Buffer.compare(out.bytes(), ref.bytes())).toBe(0);
   });
 
-  it('compresses the same image through zstd and gzip', async () => {
+  it('compresses the same image through zstd, gzip and xz', async () => {
     const ref = new MemorySink();
     await script(ref);
-    for (const format of ['zstd', 'gzip'] as const) {
+    const options = {
+      zstd: { format: 'zstd', level: 3, segmentSize: 1 << 20 },
+      gzip: { format: 'gzip' },
+      xz: { format: 'xz', preset: 0, check: 'crc32' },
+    } as const;
+    for (const format of ['zstd', 'gzip', 'xz'] as const) {
       const out = memoryOut();
-      const sink = new CompressingSink(createEncoder(format === 'zstd' ? { format, level: 3, segmentSize: 1 << 20 } : { format }), out.w);
+      const sink = new CompressingSink(createEncoder(options[format]), out.w);
       await script(sink);
       await sink.close();
       const z = out.bytes();
       expect(detectFormat(z)).toBe(format);
-      const back = format === 'zstd' ? fzstdDecompress(z) : gunzipSync(z);
+      const back = format === 'zstd' ? fzstdDecompress(z) : format === 'gzip' ? gunzipSync(z) : await collect(createDecoder({ format: 'xz' }), z);
       expect(Buffer.compare(Buffer.from(back), ref.bytes()), format).toBe(0);
     }
   });
