@@ -163,7 +163,7 @@ async function profileFromFlags(base: string, f: BuildFlags): Promise<Profile> {
   p.input.systemExtensions = (f.systemExtensionImage ?? []).map((ref) => containerAssetFor(ref, insecure));
   if (f.outputKind !== undefined) p.output.kind = enumFlag('--output-kind', OUTPUT_KINDS, f.outputKind);
   if (f.outFormat !== undefined) p.output.outFormat = enumFlag('--out-format', OUT_FORMATS, f.outFormat);
-  if (f.baseInstallerImage) p.input.baseInstaller = { imageRef: f.baseInstallerImage, forceInsecure: insecure, tarballPath: '', ociPath: '' };
+  if (f.baseInstallerImage) p.input.baseInstaller = containerAssetFor(f.baseInstallerImage, insecure);
   if (f.imageCache) {
     p.input.imageCache = isStrictReference(f.imageCache)
       ? { imageRef: f.imageCache, forceInsecure: insecure, tarballPath: '', ociPath: '' }
@@ -369,7 +369,7 @@ export function register(program: Command): void {
     .option('--extra-kernel-arg <arg>', 'extra kernel argument, repeatable; "console" and "talos.platform" replace the default, -name removes name, -name=value removes one value', collect)
     .option('--meta <key=value>', 'META partition value, repeatable; key 0–255 in decimal or 0x hex (e.g. 0x0a=<network config>)', collect)
     .option('--system-extension-image <ref|path>', 'system extension image to install, repeatable: a reference, an OCI layout, an archive or an unpacked extension directory', collect)
-    .option('--base-installer-image <ref>', 'base installer image (default: ghcr.io/siderolabs/installer-base:<version>, or installer:<version> below 1.10)')
+    .option('--base-installer-image <ref|path>', 'base installer image: a reference or an OCI layout (default: ghcr.io/siderolabs/installer-base:<version>, or installer:<version> below 1.10)')
     .option('--image-cache <ref|path>', 'image cache: a fully specified image reference (registry/repo:tag), anything else is an OCI layout directory')
     .option('--insecure', 'allow plain-HTTP/insecure registries for extensions, base installer and image cache')
     .option('--overlay-name <name>', 'overlay installer name (default: default)')
