@@ -152,7 +152,7 @@ export async function pullImage(reference: string | ImageReference, opts: PullOp
   }
   const layers = layersOf(manifest, config, name);
 
-  await opts.cache.recordReference(ref, { digest: root.digest, mediaType: parsed === root.parsed ? parsed.mediaType : root.parsed.mediaType, size: root.bytes.byteLength });
+  await opts.cache.recordReference(ref, { digest: root.digest, mediaType: root.parsed.mediaType, size: root.bytes.byteLength });
   if (!opts.skipLayers) {
     await runLimited(layers, opts.concurrency ?? 3, async (l) => {
       await ensureBlob(ref, l.descriptor, opts, client, `layer ${l.descriptor.digest} of ${name}`);
