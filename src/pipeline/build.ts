@@ -186,6 +186,7 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
   }
 
   const cache = opts.cache ?? BlobCache.fromEnv();
+  if (opts.scratchDir) await mkdir(opts.scratchDir, { recursive: true });
   const scratch = await mkdtemp(join(opts.scratchDir ?? tmpdir(), 'imagekit-build-'));
   const cleanups: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
   const pullOpts = {
