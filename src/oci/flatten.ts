@@ -93,7 +93,7 @@ export function comparePaths(a: string, b: string): number {
 }
 
 interface Slot {
-  entry: FileEntry | null; // null: whited out
+  entry: FileEntry;
   implicit: boolean; // a directory synthesised for a child, replaceable by a real directory entry
 }
 
@@ -116,15 +116,20 @@ function fileOpener(tar: LayerTar, offset: number, size: number): () => Readable
 export async function flattenLayerTars(tars: LayerTar[], opts: Pick<FlattenOptions, 'progress' | 'include'> = {}): Promise<FileTree> {
   const progress = opts.progress ?? silentProgress;
   const slots = new Map<string, Slot>();
-  // Directories whose lower-layer children are hidden (opaque markers of upper layers).
-  const opaque = new Set<string>();
+  // State left by upper layers for lower ones: whited-out paths (with their subtrees), and paths
+  // whose lower descendants are hidden: opaque directories, and every path an upper layer held as a
+  // non-directory — even when a still higher layer replaced that entry again, the lower subtree was
+  // destroyed in between (overlay semantics; umoci agrees, go-containerregistry's Extract does not).
+  const deleted = new Set<string>();
+  const hideBelow = new Set<string>();
   const warn = (message: string) => progress({ type: 'warning', message });
 
   const hiddenByUpper = (path: string): boolean => {
+    if (deleted.has(path)) return true;
     for (const a of ancestors(path)) {
-      if (opaque.has(a)) return true;
+      if (deleted.has(a) || hideBelow.has(a)) return true;
       const s = slots.get(a);
-      if (s && (s.entry === null || s.entry.type !== 'dir')) return true;
+      if (s && s.entry && s.entry.type !== 'dir') return true;
     }
     return false;
   };
@@ -133,6 +138,7 @@ export async function flattenLayerTars(tars: LayerTar[], opts: Pick<FlattenOptio
     const tar = tars[li]!;
     const layerWhiteouts: string[] = [];
     const layerOpaque: string[] = [];
+    const layerNonDirs: string[] = [];
     for await (const m of scanTarFile(tar.path, { start: tar.start, end: tar.end, what: tar.what })) {
       const { path, climbed } = cleanMemberPath(m.header.name);
       if (climbed) warn(`${tar.what}: entry ${JSON.stringify(m.header.name)} climbs out of the root; placed at ${JSON.stringify(path)}`);
@@ -152,11 +158,12 @@ export async function flattenLayerTars(tars: LayerTar[], opts: Pick<FlattenOptio
       }
       const type = typeOf(m);
       if (type === null) continue;
+      if (type !== 'dir') layerNonDirs.push(path);
       if (hiddenByUpper(path)) continue;
       const existing = slots.get(path);
       if (existing) {
         // First occurrence wins; only a synthesised directory yields, and only to a real directory.
-        if (!(existing.implicit && type === 'dir' && existing.entry)) continue;
+        if (!(existing.implicit && type === 'dir')) continue;
       }
       const h = m.header;
       const entry: FileEntry = { path, type, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, mtime: h.mtime, size: 0 };
@@ -187,13 +194,14 @@ export async function flattenLayerTars(tars: LayerTar[], opts: Pick<FlattenOptio
         if (!slots.has(a)) slots.set(a, { entry: { path: a, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 }, implicit: true });
       }
     }
-    // Whiteouts and opaque markers act on lower layers only.
-    for (const w of layerWhiteouts) if (!slots.has(w) && !hiddenByUpper(w)) slots.set(w, { entry: null, implicit: false });
-    for (const o of layerOpaque) opaque.add(o);
+    // Whiteouts, opaque markers and this layer's non-directories act on lower layers only.
+    for (const w of layerWhiteouts) deleted.add(w);
+    for (const o of layerOpaque) hideBelow.add(o);
+    for (const p of layerNonDirs) hideBelow.add(p);
   }
 
   const files = new Map<string, FileEntry>();
-  for (const [path, s] of slots) if (s.entry) files.set(path, s.entry);
+  for (const [path, s] of slots) files.set(path, s.entry);
   // Drop entries below a non-directory (reachable only through a symlink) and dangling hard links.
   for (const path of [...files.keys()]) {
     if (ancestors(path).some((a) => files.get(a)?.type !== 'dir')) files.delete(path);

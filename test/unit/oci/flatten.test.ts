@@ -55,6 +55,16 @@ describe('flattenLayerTars', () => {
     expect(await summary(await flattenLayerTars([l1, l2]))).toEqual({ a: 'file:now a file', b: 'dir', 'b/inner': 'file:i' });
   });
 
+  it('a lower subtree destroyed by a middle layer stays gone when a top layer makes the path a directory again', async () => {
+    const l1 = await layer([d('a/'), f('a/b', 'old child')]);
+    const l2 = await layer([f('a', 'a file now')]);
+    const l3 = await layer([f('a/a', 'new child')]); // implies directory a again
+    expect(await summary(await flattenLayerTars([l1, l2, l3]))).toEqual({ a: 'dir', 'a/a': 'file:new child' });
+    const l2s = await layer([{ name: 'a', type: 'symlink', linkname: '/x' }]);
+    const l3d = await layer([d('a/')]);
+    expect(await summary(await flattenLayerTars([l1, l2s, l3d]))).toEqual({ a: 'dir' });
+  });
+
   it('first occurrence wins inside one layer too; metadata of the winning entry is kept', async () => {
     const l = await layer([f('dup', 'first', { mode: 0o600, uid: 7, gid: 8, mtime: 1234 }), f('dup', 'second')]);
     const tree = await flattenLayerTars([l]);
