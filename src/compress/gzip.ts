@@ -57,6 +57,7 @@ export function gzipHeader(level: number, name?: string): Uint8Array {
 }
 
 const zeroCache = new Map<string, Promise<Buffer>>();
+const ZEROS = new Uint8Array(GZIP_SEGMENT);
 
 /** A gzip encoder stream. */
 export function createGzipEncoder(opts: GzipEncodeOptions = {}): Transform {
@@ -66,33 +67,37 @@ export function createGzipEncoder(opts: GzipEncodeOptions = {}): Transform {
   if (!Number.isInteger(window) || window < 1 || window > 64) throw invalidInput('E_GZIP_THREADS', `gzip threads must be an integer 1..64, got ${window}`);
   let crc = 0;
   let size = 0;
-  let prevTail: Uint8Array | null = null; // last 32 KiB of the previous segment
+  let prevTail: Uint8Array | null = null; // last 32 KiB of the input so far
   let prevTailZero = false;
+  /** `seg` null: a segment of `length` zeros that was never materialised. */
+  const start = (seg: Uint8Array | null, length: number): Promise<Buffer> => {
+    const zero = seg === null || isAllZero(seg);
+    if (seg === null) for (let at = 0; at < length; at += ZEROS.length) crc = zlib.crc32(ZEROS.subarray(0, Math.min(ZEROS.length, length - at)), crc);
+    else crc = zlib.crc32(seg, crc);
+    size = (size + length) % 2 ** 32;
+    const dict = prevTail;
+    const dictZero = prevTailZero;
+    const wholeDict = length >= DICT;
+    prevTail = wholeDict ? (seg ? seg.subarray(length - DICT) : ZEROS.subarray(0, DICT)) : joinTail(dict, seg ?? ZEROS.subarray(0, length));
+    prevTailZero = zero && (wholeDict || dict === null || dictZero);
+    const job = () => deflateRaw(seg ?? new Uint8Array(length), { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, ...(dict ? { dictionary: dict } : {}) });
+    if (zero && (dict === null || dictZero)) {
+      const key = `${level}:${length}:${dict ? dict.length : 0}`;
+      let p = zeroCache.get(key);
+      if (!p) {
+        p = job();
+        zeroCache.set(key, p);
+        p.catch(() => zeroCache.delete(key));
+        if (zeroCache.size > 16) zeroCache.delete(zeroCache.keys().next().value!);
+      }
+      return p;
+    }
+    return job();
+  };
   return new SegmentStream<Buffer>(
     {
-      start(seg) {
-        crc = zlib.crc32(seg, crc);
-        size = (size + seg.length) % 2 ** 32;
-        const dict = prevTail;
-        const dictZero = prevTailZero;
-        const tail = seg.length >= DICT ? seg.subarray(seg.length - DICT) : joinTail(prevTail, seg);
-        prevTail = tail;
-        const zero = isAllZero(seg);
-        prevTailZero = zero && (seg.length >= DICT || dict === null || dictZero);
-        const job = () => deflateRaw(seg, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, ...(dict ? { dictionary: dict } : {}) });
-        if (zero && (dict === null || dictZero)) {
-          const key = `${level}:${seg.length}:${dict ? dict.length : 0}`;
-          let p = zeroCache.get(key);
-          if (!p) {
-            p = job();
-            zeroCache.set(key, p);
-            p.catch(() => zeroCache.delete(key));
-            if (zeroCache.size > 16) zeroCache.delete(zeroCache.keys().next().value!);
-          }
-          return p;
-        }
-        return job();
-      },
+      start: (seg) => start(seg, seg.length),
+      startZero: (length) => start(null, length),
       emit: (out, index) => (index === 0 ? [header, out] : [out]),
       finish(segments) {
         const trailer = Buffer.alloc(8);

@@ -10,6 +10,11 @@ import { toImagekitError } from '../core/errors.js';
 export interface SegmentJobs<R> {
   /** Start the job for one segment. `segment` is owned by the job (never reused). */
   start(segment: Uint8Array, index: number): Promise<R>;
+  /**
+   * Start the job for a segment of `length` zero bytes (optional fast path: no buffer is filled
+   * for it). Without it, `start` gets a fresh zeroed buffer.
+   */
+  startZero?(length: number, index: number): Promise<R>;
   /** Turn a finished job into output bytes (called in segment order). */
   emit(result: R, index: number): Uint8Array[];
   /** Output after the last segment (called once, after every `emit`). */
@@ -60,12 +65,13 @@ export class SegmentStream<R> extends Transform {
     const size = this.opts.segmentSize;
     let at = 0;
     while (at < chunk.length) {
-      if (!this.buf) {
-        this.buf = new Uint8Array(size);
-        this.fill = 0;
-      }
       const n = Math.min(size - this.fill, chunk.length - at);
-      this.buf.set(chunk.subarray(at, at + n), this.fill);
+      const piece = chunk.subarray(at, at + n);
+      // While a segment holds only zeros it has no buffer: a run of zero chunks costs a memcmp each.
+      if (this.buf || !isAllZero(piece)) {
+        this.buf ??= new Uint8Array(size); // zero-filled: covers the zeros counted so far
+        this.buf.set(piece, this.fill);
+      }
       this.fill += n;
       at += n;
       if (this.fill === size) {
@@ -76,10 +82,16 @@ export class SegmentStream<R> extends Transform {
   }
 
   private submit(): void {
-    const seg = this.fill === this.buf!.length ? this.buf! : this.buf!.slice(0, this.fill);
+    const index = this.index++;
+    let p: Promise<R>;
+    if (!this.buf) {
+      p = this.jobs.startZero ? this.jobs.startZero(this.fill, index) : this.jobs.start(new Uint8Array(this.fill), index);
+    } else {
+      const seg = this.fill === this.buf.length ? this.buf : this.buf.slice(0, this.fill);
+      p = this.jobs.start(seg, index);
+    }
     this.buf = null;
     this.fill = 0;
-    const p = this.jobs.start(seg, this.index++);
     p.catch(() => {}); // surfaced in order by drainOne
     this.inflight.push(p);
   }

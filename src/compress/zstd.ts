@@ -78,18 +78,21 @@ class SegmentCompressor {
   }
 
   segment(data: Uint8Array): Promise<SegmentFrame> {
-    if (isAllZero(data)) {
-      const key = `${this.level}:${data.length}`;
-      let p = SegmentCompressor.zeroCache.get(key);
-      if (!p) {
-        p = this.compute(data);
-        SegmentCompressor.zeroCache.set(key, p);
-        p.catch(() => SegmentCompressor.zeroCache.delete(key));
-        if (SegmentCompressor.zeroCache.size > 16) SegmentCompressor.zeroCache.delete(SegmentCompressor.zeroCache.keys().next().value!);
-      }
-      return p;
+    return isAllZero(data) ? this.zeros(data.length, data) : this.compute(data);
+  }
+
+  /** A segment of `length` zeros: one cached encoding per level and length. */
+  zeros(length: number, data?: Uint8Array): Promise<SegmentFrame> {
+    const key = `${this.level}:${length}`;
+    const cache = SegmentCompressor.zeroCache;
+    let p = cache.get(key);
+    if (!p) {
+      p = this.compute(data ?? new Uint8Array(length));
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+      if (cache.size > 16) cache.delete(cache.keys().next().value!);
     }
-    return this.compute(data);
+    return p;
   }
 
   private async compute(data: Uint8Array): Promise<SegmentFrame> {
@@ -114,6 +117,7 @@ export function createZstdEncoder(opts: ZstdEncodeOptions = {}): Transform {
   return new SegmentStream<SegmentFrame>(
     {
       start: (seg) => compressor.segment(seg),
+      startZero: (length) => compressor.zeros(length),
       emit: (r) => (joiner ? joiner.push(r) : [r.frame]),
       finish: (n) => (joiner ? joiner.finish() : n === 0 ? [EMPTY_FRAME] : []),
       close: () => compressor.close(),
