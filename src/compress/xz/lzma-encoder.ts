@@ -89,7 +89,7 @@ export class LzmaEncoder {
 
   // Range coder. `range` is a uint32 kept as a non-negative number; `low` needs 33 bits.
   private low = 0;
-  private range = 0xffffffff;
+  private range = -1;
   private cache = 0;
   private cacheSize = 1;
   /** Compressed bytes of the current chunk (at most LZMA2_CHUNK_MAX). */
@@ -161,7 +161,7 @@ export class LzmaEncoder {
   /** LZMA state reset (LZMA2 does this after an uncompressed chunk): models, reps, coder, prices. */
   reset(): void {
     this.low = 0;
-    this.range = 0xffffffff;
+    this.range = -1;
     this.cache = 0;
     this.cacheSize = 1;
     this.outPos = 0;
@@ -200,30 +200,53 @@ export class LzmaEncoder {
   }
 
   private bit(i: number, bit: number): void {
+    // `range` is a uint32 held in an int32 (no float arithmetic in the hot path).
     let range = this.range;
-    if (range < RC_TOP) {
+    if (range >>> 24 === 0) {
       this.shiftLow();
-      range = (range * 256) >>> 0;
+      range <<= 8;
     }
     const p = this.probs[i]!;
-    const bound = (range >>> 11) * p;
+    const bound = Math.imul(range >>> 11, p);
     if (bit === 0) {
       this.range = bound;
       this.probs[i] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
     } else {
-      this.low += bound;
-      this.range = range - bound;
+      this.low += bound >>> 0;
+      this.range = (range - bound) | 0;
       this.probs[i] = p - (p >>> 5);
     }
   }
 
+  /** Bit tree of `bits` levels, MSB first, with the coder state in locals. */
   private bittree(base: number, bits: number, symbol: number): void {
+    const probs = this.probs;
+    let range = this.range;
+    let low = this.low;
     let m = 1;
     do {
       const b = (symbol >>> --bits) & 1;
-      this.bit(base + m, b);
+      if (range >>> 24 === 0) {
+        this.low = low;
+        this.shiftLow();
+        low = this.low;
+        range <<= 8;
+      }
+      const i = base + m;
+      const p = probs[i]!;
+      const bound = Math.imul(range >>> 11, p);
+      if (b === 0) {
+        range = bound;
+        probs[i] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
+      } else {
+        low += bound >>> 0;
+        range = (range - bound) | 0;
+        probs[i] = p - (p >>> 5);
+      }
       m = (m << 1) + b;
     } while (bits !== 0);
+    this.range = range;
+    this.low = low;
   }
 
   private bittreeReverse(base: number, bits: number, symbol: number): void {
@@ -239,9 +262,9 @@ export class LzmaEncoder {
   private direct(value: number, bits: number): void {
     do {
       let range = this.range;
-      if (range < RC_TOP) {
+      if (range >>> 24 === 0) {
         this.shiftLow();
-        range = (range * 256) >>> 0;
+        range <<= 8;
       }
       range = range >>> 1;
       if ((value >>> --bits) & 1) this.low += range;
@@ -250,8 +273,8 @@ export class LzmaEncoder {
   }
 
   private flush(): void {
-    if (this.range < RC_TOP) this.shiftLow();
-    this.range = 0xffffffff;
+    if (this.range >>> 24 === 0) this.shiftLow();
+    this.range = -1;
     for (let i = 0; i < 5; i++) this.shiftLow();
     this.low = 0;
     this.cacheSize = 1;

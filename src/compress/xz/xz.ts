@@ -14,7 +14,6 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { invalidInput, toImagekitError } from '../../core/errors.js';
 import { workerUrl } from '../../core/worker-url.js';
 import { defaultPoolSize, WorkerPool } from '../pool.js';
-import { SegmentStream } from '../segment-stream.js';
 import { collect } from '../stream-util.js';
 import { XzBlockEncoder, type EncodedBlock } from './block-encoder.js';
 import { encodeIndex, streamFooter, streamHeader, type IndexRecord } from './container.js';
@@ -69,8 +68,11 @@ class BlockJobs {
     return this.pool?.size ?? 1;
   }
 
-  /** `data` is owned by the job (its buffer may be transferred). */
-  block(data: Uint8Array): Promise<EncodedBlock> {
+  /**
+   * Encode one block. Unless `borrowed`, `data` is owned by the job (its buffer may be transferred);
+   * borrowed data is copied before it leaves this call.
+   */
+  block(data: Uint8Array, borrowed = false): Promise<EncodedBlock> {
     const r = this.r;
     if (isAllZero(data)) return Promise.resolve(zeroBlock(r, data.length));
     const style = { kind: 'mt', blockSize: r.blockSize } as const;
@@ -82,7 +84,7 @@ class BlockJobs {
         return Promise.reject(err);
       }
     }
-    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const whole = !borrowed && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     const own = whole ? data : data.slice();
     const task: XzBlockTask = { op: 'block', data: own, lzma: r.lzma, check: r.check, style };
     return this.pool.run<EncodedBlock>(task, [own.buffer as ArrayBuffer]);
@@ -97,6 +99,10 @@ class BlockJobs {
 class StreamAssembler {
   private readonly records: IndexRecord[] = [];
   constructor(private readonly r: ResolvedXzOptions) {}
+
+  get count(): number {
+    return this.records.length;
+  }
 
   block(b: EncodedBlock, index: number): Uint8Array[] {
     this.records.push({ unpaddedSize: b.unpaddedSize, uncompressedSize: b.uncompressedSize });
@@ -116,17 +122,106 @@ class StreamAssembler {
  */
 export function createXzEncoder(opts: XzEncodeOptions = {}): Transform {
   const r = resolveXzOptions(opts);
-  const jobs = new BlockJobs(r, resolveThreads(opts.threads));
-  const asm = new StreamAssembler(r);
-  return new SegmentStream<EncodedBlock>(
-    {
-      start: (seg) => jobs.block(seg),
-      emit: (b, i) => asm.block(b, i),
-      finish: (n) => asm.finish(n),
-      close: () => jobs.close(),
-    },
-    { segmentSize: r.blockSize, window: jobs.threads * 2 },
-  );
+  return new XzEncoderStream(r, new BlockJobs(r, resolveThreads(opts.threads)));
+}
+
+/**
+ * Cuts the input into blocks at fixed offsets (so the bytes never depend on the chunking), keeps
+ * at most `2 × threads` blocks in flight, and emits them in order. A whole all-zero block seen in
+ * an input chunk is never copied: it is recognised in place and its cached encoding is emitted.
+ */
+class XzEncoderStream extends Transform {
+  private buf: Uint8Array | null = null;
+  private fill = 0;
+  private index = 0;
+  private readonly inflight: Promise<EncodedBlock>[] = [];
+  private readonly asm: StreamAssembler;
+  private readonly window: number;
+  private released = false;
+
+  constructor(
+    private readonly r: ResolvedXzOptions,
+    private readonly jobs: BlockJobs,
+  ) {
+    super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
+    this.asm = new StreamAssembler(r);
+    this.window = jobs.threads * 2;
+  }
+
+  override _transform(chunk: Uint8Array, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.absorb(chunk).then(
+      () => callback(),
+      (err) => callback(toImagekitError(err)),
+    );
+  }
+
+  override _flush(callback: TransformCallback): void {
+    (async () => {
+      if (this.fill > 0) this.submit(this.buf!.subarray(0, this.fill));
+      while (this.inflight.length) await this.drainOne();
+      for (const b of this.asm.finish(this.index)) this.push(b);
+      await this.release();
+    })().then(
+      () => callback(),
+      (err) => {
+        void this.release();
+        callback(toImagekitError(err));
+      },
+    );
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.release().then(
+      () => callback(err),
+      () => callback(err),
+    );
+  }
+
+  private async absorb(chunk: Uint8Array): Promise<void> {
+    const size = this.r.blockSize;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.fill === 0 && chunk.length - at >= size) {
+        // A whole block inside this chunk: no staging copy unless it has to go to a worker.
+        const view = chunk.subarray(at, at + size);
+        at += size;
+        this.submit(view, true);
+      } else {
+        this.buf ??= new Uint8Array(size);
+        const n = Math.min(size - this.fill, chunk.length - at);
+        this.buf.set(chunk.subarray(at, at + n), this.fill);
+        this.fill += n;
+        at += n;
+        if (this.fill < size) continue;
+        this.submit(this.buf);
+      }
+      while (this.inflight.length >= this.window) await this.drainOne();
+    }
+  }
+
+  /** Start the job for one block; `borrowed` data belongs to the caller and is copied if kept. */
+  private submit(data: Uint8Array, borrowed = false): void {
+    if (!borrowed) {
+      this.buf = null;
+      this.fill = 0;
+    }
+    const p = this.jobs.block(data, borrowed);
+    p.catch(() => {}); // surfaced in order by drainOne
+    this.inflight.push(p);
+    this.index++;
+  }
+
+  private async drainOne(): Promise<void> {
+    const block = await this.inflight.shift()!;
+    for (const b of this.asm.block(block, this.asm.count)) this.push(b);
+  }
+
+  private async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.inflight.length = 0;
+    await this.jobs.close();
+  }
 }
 
 /** One-shot encode: the same bytes as `createXzEncoder` with the same options. */
