@@ -83,16 +83,21 @@ export interface BuildResult {
   cmdline: string;
 }
 
-/** Does this build make a UKI (talos-imager.md §0 step 8)? */
+/**
+ * Does this build use a UKI (talos-imager.md §0 step 8)? Upstream also assembles one for an
+ * installer below 1.10, then ships the kernel and initramfs instead (§11); imagekit skips that
+ * unused work.
+ */
 export function needsUki(p: Profile): boolean {
   const q = quirksFor(p.version);
   switch (p.output.kind) {
     case 'uki':
       return true;
     case 'iso':
-    case 'installer':
     case 'image':
       return q.supportsUKI || q.useSDBootForUEFI;
+    case 'installer':
+      return q.useSDBootForUEFI || p.secureboot === true;
     default:
       return false;
   }
