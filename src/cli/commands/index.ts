@@ -6,6 +6,7 @@ import { register as registerProfile } from './profile.js';
 import { register as registerSchematic } from './schematic.js';
 import { register as registerPull } from './pull.js';
 import { register as registerImages } from './images.js';
+import { register as registerServe } from './serve.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerSchematic,
   registerPull,
   registerImages,
+  registerServe,
 ];
