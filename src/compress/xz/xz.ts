@@ -33,6 +33,13 @@ export const XZ_DISK_IMAGE: Readonly<XzEncodeOptions> = Object.freeze({ preset: 
 
 let sharedPool: WorkerPool | null = null;
 
+/** A copy that owns its memory (Buffer#slice would be a view of the caller's bytes). */
+function copyOf(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  out.set(data);
+  return out;
+}
+
 /** The process-wide xz pool (workers start lazily and never keep the process alive while idle). */
 export function xzPool(): WorkerPool {
   sharedPool ??= new WorkerPool(workerUrl(import.meta.url, './xz-worker.js'));
@@ -85,7 +92,7 @@ class BlockJobs {
       }
     }
     const whole = !borrowed && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    const own = whole ? data : data.slice();
+    const own = whole ? data : copyOf(data);
     const task: XzBlockTask = { op: 'block', data: own, lzma: r.lzma, check: r.check, style };
     return this.pool.run<EncodedBlock>(task, [own.buffer as ArrayBuffer]);
   }
@@ -235,7 +242,7 @@ export function xzEncode(data: Uint8Array, opts: XzEncodeOptions = {}): Promise<
  * block uncompressed). `threads: 0` style callers can use `xzEncodeSingleBlock` directly.
  */
 export function xzEncodeSingleBlockAsync(data: Uint8Array, opts: XzSingleBlockOptions = {}): Promise<Uint8Array | null> {
-  const copy = data.slice();
+  const copy = copyOf(data);
   const task: XzSingleBlockTask = { op: 'single', data: copy, opts: { ...opts } };
   return xzPool().run<Uint8Array | null>(task, [copy.buffer as ArrayBuffer]);
 }

@@ -161,3 +161,14 @@ describe.skipIf(skip)('our decoder reads xz-utils files', () => {
     expect((err as ImagekitError).message).toContain('bcj.xz');
   });
 });
+
+describe('buffers', () => {
+  it('never detaches or changes the caller’s Buffer (worker path)', async () => {
+    const data = Buffer.concat([Buffer.alloc(MiB), Buffer.from(mixed(MiB + 1234, 51))]);
+    const copy = Buffer.from(data);
+    const xz = await xzEncode(data, { preset: 0, threads: 2 });
+    expect(data.buffer.byteLength).toBeGreaterThan(0);
+    expect(eq(data, copy)).toBe(true);
+    expect(eq(xzDecodeSync(xz), copy)).toBe(true);
+  });
+});
