@@ -11,8 +11,7 @@
  * so the result is bit-for-bit reproducible (upstream's cpio carries extraction times, §13).
  */
 import { Readable, type Transform } from 'node:stream';
-import { createZstdEncoder } from '../../compress/index.js';
-import { unsupported } from '../../core/errors.js';
+import { createXzEncoder, createZstdEncoder, XZ_INITRAMFS } from '../../compress/index.js';
 import type { FileTree } from '../../core/file-tree.js';
 import { newcArchive } from '../../formats/cpio/index.js';
 import { buildExtensionsPayload, type ExtensionsOptions, type ExtensionsPayload } from '../extensions/assemble.js';
@@ -20,10 +19,9 @@ import { buildExtensionsPayload, type ExtensionsOptions, type ExtensionsPayload 
 /** Makes the encoder for the appended archive: zstd level 18, or xz with a CRC32 check at `-0 -e`. */
 export type InitramfsEncoderFactory = (codec: 'zstd' | 'xz') => Transform;
 
-export const defaultInitramfsEncoder: InitramfsEncoderFactory = (codec) => {
-  if (codec === 'zstd') return createZstdEncoder({ level: 18 });
-  throw unsupported('E_XZ_STREAM_UNAVAILABLE', 'xz initramfs compression (Talos < 1.8) needs the xz stream encoder of src/compress, which is not available yet');
-};
+/** `zstd -18` (one frame, as `zstd -T0 -18`) or `xz -C crc32 -0 -e -T0` (the kernel rejects CRC64). */
+export const defaultInitramfsEncoder: InitramfsEncoderFactory = (codec) =>
+  codec === 'zstd' ? createZstdEncoder({ level: 18 }) : createXzEncoder({ ...XZ_INITRAMFS });
 
 export interface AppendOptions {
   /** The original initramfs as shipped (compressed), streamed through unchanged. */

@@ -58,4 +58,27 @@ describe.skipIf(skip)('boot with extensions (QEMU, Debian kernel)', () => {
       cleanup();
     }
   });
+
+  it('Talos < 1.8 layout: xz (CRC32) appended archive and xz squashfs layers mount', async () => {
+    const world = buildFixtureWorld(process.env.IMAGEKIT_FIXTURE_CACHE ?? join(homedir(), '.cache/imagekit-fixtures'));
+    const { dir, cleanup } = tempDir('imagekit-boot-ext-xz-');
+    try {
+      const trees = [...(await Promise.all(world.extensions.map((e) => fileTreeFromDirectory(e.dir)))), bigDirExtension()];
+      const parts: Buffer[] = [];
+      for await (const c of buildInitramfs(trees, {
+        talosVersion: 'v1.7.6', repro: { sourceDateEpoch: 0, seed: 'boot' }, scratchDir: dir,
+        base: () => createReadStream(world.initramfsXz),
+      })) parts.push(Buffer.from(c));
+      const initrd = join(dir, 'initramfs.xz');
+      writeFileSync(initrd, Buffer.concat(parts));
+      const r = await bootKernel(world.vmlinuz, initrd, 'console=ttyS0', { until: 'IMAGEKIT-INIT: done', timeoutSec: 120 });
+      expect(r.log).toContain('IMAGEKIT-INIT: done');
+      for (let i = 0; i < 3; i++) expect(r.log).toContain(`IMAGEKIT-LAYER: ${i} ${i}.sqsh mounted`);
+      for (const e of world.extensions) expect(r.log).toContain(`IMAGEKIT-MARKER: ${e.marker}`);
+      expect(r.log).toContain('IMAGEKIT-MARKER: IMAGEKIT-EXT-bigdir-OK');
+      expect(r.log).not.toMatch(/SQUASHFS error|Initramfs unpacking failed|xz decompression failed/i);
+    } finally {
+      cleanup();
+    }
+  });
 });

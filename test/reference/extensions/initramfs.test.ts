@@ -134,3 +134,44 @@ describe.skipIf(skip)('initramfs with extensions', () => {
     expect(runTool('rdsquashfs', ['-s', '/usr/local/etc/talos/config.yaml', join(out, '2.sqsh')]).stdout).toMatch(/Access: 0400/);
   });
 });
+
+describe.skipIf(skip || missingTools('xz'))('initramfs with extensions for Talos < 1.8 (xz)', () => {
+  it('appends an xz (CRC32) cpio that xz and cpio read, with xz squashfs images and /lib/firmware', async () => {
+    const { dir, cleanup } = tempDir('imagekit-initramfs-xz-');
+    try {
+      const ext = writeExtension(dir, 'old', {
+        'usr/local/share/imagekit/old.marker': 'IMAGEKIT-EXT-old-OK\n',
+        'lib/firmware/intel-ucode/06-55-04': Buffer.alloc(64, 1),
+        'lib/firmware/vendor.bin': 'fw',
+      });
+      const base = Buffer.from('original initramfs');
+      const parts: Buffer[] = [];
+      for await (const c of buildInitramfs([await fileTreeFromDirectory(ext)], { talosVersion: 'v1.7.4', repro: { sourceDateEpoch: SDE, seed: 'x' }, base: () => [base], scratchDir: dir })) {
+        parts.push(Buffer.from(c));
+      }
+      const image = Buffer.concat(parts);
+      const tail = image.subarray(image.indexOf(base) + base.byteLength);
+      writeFileSync(join(dir, 'tail.xz'), tail);
+      expect(runTool('xz', ['-t', join(dir, 'tail.xz')]).status).toBe(0);
+      expect(runTool('xz', ['-lvv', join(dir, 'tail.xz')]).stdout).toMatch(/Check:\s+CRC32/);
+      const cpio = execFileSync('xz', ['-dc', join(dir, 'tail.xz')], { maxBuffer: 1 << 26 });
+      writeFileSync(join(dir, 'tail.cpio'), cpio);
+      const list = runTool('sh', ['-c', `cpio -it --quiet < ${join(dir, 'tail.cpio')}`]);
+      expect(list.stdout.trim().split('\n')).toEqual(['0.sqsh', 'extensions.yaml', 'lib', 'lib/firmware', 'lib/firmware/intel-ucode', 'lib/firmware/vendor.bin']);
+      const out = join(dir, 'x');
+      mkdirSync(out);
+      expect(runTool('sh', ['-c', `cpio -id --quiet < ${join(dir, 'tail.cpio')}`], { cwd: out }).status).toBe(0);
+      const info = runTool('unsquashfs', ['-s', join(out, '0.sqsh')]).stdout;
+      expect(info).toContain('Compression xz');
+      expect(info).not.toContain('Dictionary size'); // = block size: no options block, as -Xdict-size 100%
+      expect(runTool('rdsquashfs', ['-c', '/usr/local/share/imagekit/old.marker', join(out, '0.sqsh')]).stdout).toBe('IMAGEKIT-EXT-old-OK\n');
+      expect(readNewcEarly(image.subarray(0, image.indexOf(base)))).toContain('kernel/x86/microcode/GenuineIntel.bin');
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+function readNewcEarly(bytes: Buffer): string {
+  return execFileSync('cpio', ['-it', '--quiet'], { input: bytes, encoding: 'utf8' });
+}
