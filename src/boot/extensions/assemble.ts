@@ -197,6 +197,12 @@ class Rootfs {
   /** Entries still present; a hard link whose target moved away becomes a copy of it. */
   remaining(): FileEntry[] {
     const out: FileEntry[] = [];
+    // Directories the layer implies but does not list exist on disk (created 0700 by the imager).
+    for (const p of this.children.keys()) {
+      if (!this.byPath.has(p) && p !== '' && !this.isRemoved(p)) {
+        out.push({ path: p, type: 'dir', mode: 0o700, uid: 0, gid: 0, mtime: 0, size: 0 });
+      }
+    }
     for (const e of this.byPath.values()) {
       if (this.isRemoved(e.path)) continue;
       if (e.type === 'hardlink' && this.isRemoved(norm(e.linkTarget ?? ''))) {
@@ -296,7 +302,12 @@ export async function buildExtensionsPayload(extensions: readonly FileTree[], op
         }
 
         // 4b. Firmware moves to the initramfs (copied with its permission bits, under the umask).
-        if (view.tryResolve(fw) !== null) {
+        const fwReal = view.tryResolve(fw);
+        if (fwReal !== null && !view.isDir(fwReal)) {
+          // upstream fails too (it cannot create the file without its parent directories)
+          throw invalidInput('E_EXTENSION_FIRMWARE', `extension ${JSON.stringify(name)}: /${fw} is not a directory`);
+        }
+        if (fwReal !== null) {
           const move = (src: string, dst: string) => {
             const real = view.resolve(src);
             if (view.isDir(real)) {

@@ -127,6 +127,32 @@ describe('extension payload', () => {
   });
 });
 
+describe('extension payload edge cases', () => {
+  it('follows a symlinked firmware directory inside the extension and refuses a firmware file', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const linked = ext('linked', [
+        fileFromBytes('usr/share/fw/a.bin', 'A'),
+        fileFromBytes('usr/share/fw/intel-ucode/x', 'U'),
+        { path: 'usr/lib/firmware', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, size: 0, linkTarget: '../share/fw' },
+      ]);
+      const p = (await buildExtensionsPayload([linked], options(dir)))!;
+      expect(p.compressed.map((e) => e.path)).toEqual(['0.sqsh', 'extensions.yaml', 'usr', 'usr/lib', 'usr/lib/firmware', 'usr/lib/firmware/a.bin', 'usr/lib/firmware/intel-ucode']);
+      expect((await readEntry(p.early.at(-1)!)).toString()).toBe('U');
+      const sq = (await squashfsOf(p.compressed[0]!)).out;
+      // the link and the moved files are gone; the (now empty) target directory stays
+      expect(Object.keys(sq)).toEqual(['', 'usr', 'usr/lib', 'usr/share', 'usr/share/fw']);
+      await p.dispose();
+      const asFile = ext('file', [fileFromBytes('usr/lib/firmware', 'not a dir')]);
+      await expect(buildExtensionsPayload([asFile], options(dir))).rejects.toMatchObject({ code: 'E_EXTENSION_FIRMWARE' });
+      const dangling = ext('dangling', [{ path: 'usr/lib/firmware/x.bin', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, size: 0, linkTarget: 'nowhere' }]);
+      await expect(buildExtensionsPayload([dangling], options(dir))).rejects.toMatchObject({ code: 'E_EXTENSION_SYMLINK' });
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('virtual extensions', () => {
   it('embedded config: config.yaml 0400 with the state label, version = sha256 of the config', async () => {
     const { dir, cleanup } = tempDir();
