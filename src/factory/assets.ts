@@ -35,6 +35,9 @@ import type { ImagerAssets } from './imager-assets.js';
 import type { RegistryAccess } from './registry-access.js';
 import type { StoredSchematic } from './schematic-store.js';
 
+/** The failure of builds cancelled by shutdown (answered 503, not 500). */
+export const SHUTTING_DOWN = new ImagekitError('E_SERVE_SHUTDOWN', 'unknown', 'imagekit serve is shutting down');
+
 /** Changing how assets are built invalidates old entries (upstream appends "errata" strings the same way). */
 const CACHE_KEY_ERRATA = 'imagekit-serve-asset-v1';
 const SCHEMATIC_EXTENSION_PLACEHOLDER = 'schematic-extension:';
@@ -213,7 +216,10 @@ export class AssetService {
 
   private async build(plan: AssetPlan, live: LiveAsset): Promise<void> {
     this.stats.builds++;
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.build.timeoutMs)]);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new ImagekitError('E_SERVE_BUILD_TIMEOUT', 'unknown', `build timed out after ${this.cfg.build.timeoutMs / 1000} s (build.timeout)`)), this.cfg.build.timeoutMs);
+    timer.unref();
+    const signal = AbortSignal.any([this.shutdown.signal, timeout.signal]);
     const fields = { key: plan.key.slice(0, 12), asset: plan.name, version: plan.versionTag };
     this.log('info', 'build started', fields);
     try {
@@ -246,9 +252,12 @@ export class AssetService {
       this.log('info', 'build done', { ...fields, bytes: entry.meta.size, sha256: entry.meta.sha256 });
     } catch (err) {
       this.stats.buildsFailed++;
-      const e = signal.aborted && !(err instanceof ImagekitError) ? new Error(String(signal.reason)) : (err as Error);
+      // A cancelled build fails with the reason (shutdown, timeout), whatever the step that noticed it.
+      const e = signal.aborted ? (signal.reason as Error) : (err as Error);
       await live.abort(e);
       this.log('error', 'build failed', { ...fields, error: e.message });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -264,7 +273,7 @@ export class AssetService {
 
   /** Cancel running and queued builds and wait for them to clean up (no partial entry remains). */
   async close(): Promise<void> {
-    this.shutdown.abort(new Error('imagekit serve is shutting down'));
+    this.shutdown.abort(SHUTTING_DOWN);
     await Promise.allSettled([...this.running]);
   }
 }

@@ -17,12 +17,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { goQuote } from '../schematic/go-scalar.js';
 import type { AssetCache, CachedAsset } from './asset-cache.js';
-import { parseVersionSegment, type AssetPlan, type AssetService, type Obtained } from './assets.js';
+import { parseVersionSegment, SHUTTING_DOWN, type AssetPlan, type AssetService, type Obtained } from './assets.js';
 import { assetContentType, contentDisposition } from './content-type.js';
 import { writeBody, type RequestContext } from './http-context.js';
-import { enterpriseOnly, HttpError, internalError, notFound, toHttpError } from './http-error.js';
+import { enterpriseOnly, HttpError, internalError, notFound, toHttpError, unavailable } from './http-error.js';
 import { joinUrlPath, secureBootIpxe, standardIpxe } from './ipxe.js';
 import type { SchematicStore, StoredSchematic } from './schematic-store.js';
+
+/** A build that failed: 503 when shutdown cancelled it, else 500 (upstream: internal server error). */
+function buildFailure(err: unknown): HttpError {
+  if (err === SHUTTING_DOWN) return unavailable('build cancelled: shutting down');
+  return internalError(`build failed: ${(err as Error | null)?.message}`);
+}
 
 const CHECKSUM_SUFFIXES = ['.sha512', '.sha256'] as const;
 const MAX_CMDLINE_BYTES = 64 * 1024;
@@ -59,7 +65,7 @@ export class ImageApi {
     try {
       return await obtained.live.finished();
     } catch (err) {
-      throw internalError(`build failed: ${(err as Error).message}`);
+      throw buildFailure(err);
     }
   }
 
@@ -110,7 +116,7 @@ export class ImageApi {
     // A disk image being built: stream it as it is written.
     const live = obtained.live;
     await live.started();
-    if (live.status === 'failed') throw internalError(`build failed: ${live.failure?.message}`);
+    if (live.status === 'failed') throw buildFailure(live.failure);
     if (live.status === 'done') {
       const entry = await live.finished();
       headers(entry.meta.size);

@@ -45,7 +45,13 @@ export async function startHarness(tune: (c: FactoryConfig) => void = () => {}):
   };
   let server: FactoryServer;
   try {
-    server = await startFactoryServer({ config, fetch: spy, repro: { sourceDateEpoch: 0, seed: 'imagekit' } });
+    server = await startFactoryServer({
+      config,
+      fetch: spy,
+      repro: { sourceDateEpoch: 0, seed: 'imagekit' },
+      // IMAGEKIT_FACTORY_LOG=1 shows the service's log while debugging a test.
+      ...(process.env.IMAGEKIT_FACTORY_LOG ? { log: (level, message, fields) => console.error(`[serve] ${level} ${message} ${fields ? JSON.stringify(fields) : ''}`) } : {}),
+    });
   } catch (err) {
     await world.stop();
     throw err;
