@@ -74,6 +74,22 @@ describe('squashfs writer (read back with our reader)', () => {
     expect(devs).toEqual({ 'dev/null': { major: 1, minor: 3 }, 'dev/sda': { major: 8, minor: 300 } });
   });
 
+  it('labels directories (the root too) with xattrs through extended directory inodes', async () => {
+    const label = (s: string) => ({ 'security.selinux': Buffer.from(s) });
+    const { bytes } = await build([
+      { ...dirEntry(''), xattrs: label('system_u:object_r:root_t:s0') },
+      { ...dirEntry('etc'), xattrs: label('system_u:object_r:etc_t:s0') },
+      { ...fileFromBytes('etc/a', 'a'), xattrs: label('system_u:object_r:etc_t:s0') },
+    ]);
+    const r = await SquashfsReader.open(bytes);
+    const seen: Record<string, string> = {};
+    for await (const { path, inode } of r.walk()) {
+      seen[path] = `${inode.type}:${(await r.xattrs(inode))['security.selinux']?.toString()}`;
+    }
+    // 8 = extended directory, 9 = extended file; equal sets share one xattr id
+    expect(seen).toEqual({ '': '8:system_u:object_r:root_t:s0', etc: '8:system_u:object_r:etc_t:s0', 'etc/a': '9:system_u:object_r:etc_t:s0' });
+  });
+
   it('is deterministic and independent of entry order', async () => {
     const tree: FileEntry[] = Array.from({ length: 200 }, (_, i) => fileFromBytes(`d${i % 7}/f${i}`, pattern(i * 97, i)));
     const a = await build(tree);
