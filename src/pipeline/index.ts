@@ -7,3 +7,4 @@ export * from './boot-assets.js';
 export * from './extensions.js';
 export * from './installer.js';
 export { gnuFileHeader, tarMemberStream, TAR_MEMBER_NAME } from './tar-member.js';
+export { writeDirectoryTarGz } from './output-archive.js';

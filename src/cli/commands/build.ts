@@ -10,11 +10,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ImagekitError, invalidInput, ioError, unsupported } from '../../core/errors.js';
+import { ImagekitError, invalidInput, ioError } from '../../core/errors.js';
 import type { ProgressEvent, ProgressSink } from '../../core/progress.js';
 import { parseReference } from '../../oci/reference.js';
 import { buildOutput, checkBuildable, SUPPORTED_OUTPUT_KINDS, type BuildOptions } from '../../pipeline/build.js';
 import { containerAssetFor, parseInputSource } from '../../pipeline/sources.js';
+import { writeDirectoryTarGz } from '../../pipeline/output-archive.js';
+import { reproFromEnv } from '../../core/repro.js';
 import { GoMap, goValueFromYaml } from '../../profile/go-value.js';
 import { decodeProfile, MAX_PROFILE_BYTES } from '../../profile/decode.js';
 import { dumpProfile } from '../../profile/dump.js';
@@ -289,7 +291,6 @@ function progressMode(f: BuildFlags): Exclude<ProgressMode, 'auto'> {
 const INTERRUPTED_EXIT = 130;
 
 async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void> {
-  if (f.tarToStdout) throw unsupported('E_CLI_TAR_TO_STDOUT', '--tar-to-stdout is not supported yet');
   const mode = progressMode(f);
   const fromText = arg === '-' || /\.ya?ml$/i.test(arg) || arg.includes('/');
   let user: Profile;
@@ -311,7 +312,8 @@ async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void>
   checkBuildable(profile);
 
   const toStdout = f.output === '-';
-  if (toStdout && process.stdout.isTTY) throw invalidInput('E_CLI_STDOUT_TTY', '--output - writes binary data; redirect stdout to a file or a pipe');
+  if (toStdout && f.tarToStdout) throw invalidInput('E_CLI_TAR_TO_STDOUT', '--tar-to-stdout archives the --output directory; it cannot be combined with --output -');
+  if ((toStdout || f.tarToStdout) && process.stdout.isTTY) throw invalidInput('E_CLI_STDOUT_TTY', `${toStdout ? '--output -' : '--tar-to-stdout'} writes binary data; redirect stdout to a file or a pipe`);
   const { cache, client } = await registryFromFlags(f, renderer.sink);
   const opts: BuildOptions = {
     progress: renderer.sink,
@@ -334,6 +336,8 @@ async function runBuild(arg: string, f: BuildFlags, cmd: Command): Promise<void>
   opts.signal = controller.signal;
   try {
     const result = await buildOutput(profile, opts);
+    // As the imager: the whole output directory, gzip-compressed tar, to stdout.
+    if (f.tarToStdout) await writeDirectoryTarGz(f.output, process.stdout, reproFromEnv().sourceDateEpoch);
     renderer.end();
     if (mode === 'json') renderer.json({ type: 'result', name: result.name, ...(result.path ? { path: result.path } : {}), bytes: result.bytes, ...(result.sha256 ? { sha256: result.sha256 } : {}) });
     else if (mode !== 'none' && result.path) process.stderr.write(`output asset path: ${result.path}\n`);
@@ -380,7 +384,7 @@ export function register(program: Command): void {
     .option('--secureboot-signer-address <address>', 'gRPC unix:// address of a SecureBoot signing service')
     .option('--pcr-signer-address <address>', 'gRPC unix:// address of a PCR signing service')
     .option('--secureboot-enroll-keys <mode>', `how systemd-boot enrolls SecureBoot keys on first boot: ${SDBOOT_ENROLL_KEYS.join(', ')} (default if-safe: only in a VM)`)
-    .option('--tar-to-stdout', 'write the output directory as tar.gz to stdout (not supported yet)')
+    .option('--tar-to-stdout', 'after the build, also write the output directory as a .tar.gz to stdout')
     .addHelpText(
       'after',
       [

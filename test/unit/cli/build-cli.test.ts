@@ -42,7 +42,7 @@ const METAL_AMD64_111 =
   'talos.platform=metal console=tty0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 nvme_core.io_timeout=4294967295 printk.devkmsg=on selinux=1';
 
 describe('imagekit build … --output-kind cmdline', () => {
-  it("README's main-job line writes the command line, no trailing newline, no network", () => {
+  it('metal cmdline: the command line, no trailing newline, post-processed by the profile\'s outFormat, no network', () => {
     const r = imagekit(['build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0', '--output-kind', 'cmdline', '--output', 'out/']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
@@ -97,6 +97,41 @@ describe('imagekit build … --output-kind cmdline', () => {
   });
 });
 
+describe('imagekit build progress on stderr', () => {
+  const args = ['build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0', '--output-kind', 'cmdline', '--out-format', '.xz'];
+  it('tty: a status line rewritten in place and one line per finished step; plain: lines only; none/--quiet: nothing', () => {
+    const tty = imagekit([...args, '--output', join(work, 'p-tty'), '--progress', 'tty']);
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain('\r\x1b[K');
+    expect(tty.stderr).toMatch(/✓ output: .*cmdline-metal-amd64\.xz \d+ bytes sha256:[0-9a-f]{64} \(\d+\.\ds\)\n/);
+    const plain = imagekit([...args, '--output', join(work, 'p-plain'), '--progress', 'plain']);
+    expect(plain.stderr).not.toContain('\r');
+    expect(plain.stderr).toMatch(/✓ output: /);
+    for (const quiet of [['--progress', 'none'], ['--quiet']]) {
+      const q = imagekit([...args, '--output', join(work, `p-${quiet.join('')}`), ...quiet]);
+      expect(q.code).toBe(0);
+      expect(q.stderr).toBe(quiet[0] === '--quiet' ? '' : q.stderr);
+      expect(q.stderr).not.toContain('✓');
+    }
+    expect(imagekit([...args, '--progress', 'fancy']).code).toBe(2);
+  });
+});
+
+describe('imagekit build --tar-to-stdout', () => {
+  it('writes the output directory as .tar.gz to stdout (GNU tar reads it)', () => {
+    const out = join(work, 'tar-out');
+    const r = spawnSync(process.execPath, [bin, 'build', 'metal', '--arch', 'amd64', '--version', 'v1.11.0', '--output-kind', 'cmdline', '--out-format', 'raw', '--output', out, '--tar-to-stdout', '--quiet'], { cwd: work });
+    expect(r.status, String(r.stderr)).toBe(0);
+    const t = spawnSync('tar', ['-xzOf', '-', 'cmdline-metal-amd64'], { input: r.stdout });
+    expect(t.status, String(t.stderr)).toBe(0);
+    expect(t.stdout.toString('utf8')).toBe(METAL_AMD64_111);
+    expect(readFileSync(join(out, 'cmdline-metal-amd64'), 'utf8')).toBe(METAL_AMD64_111);
+    const both = imagekit(['build', 'metal', '--output-kind', 'cmdline', '--tar-to-stdout', '--output', '-']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/imagekit: --tar-to-stdout archives the --output directory; it cannot be combined with --output -\n$/);
+  });
+});
+
 describe('imagekit build: failures leave no output', () => {
   it.each([
     [['build', 'nope', '--output-kind', 'cmdline'], 2, /^imagekit: unknown base profile: nope /],
@@ -112,7 +147,6 @@ describe('imagekit build: failures leave no output', () => {
     [['build', 'secureboot-metal', '--arch', 'amd64'], 3, /SecureBoot image builds/],
     [['build', 'iso', '--arch', 'amd64'], 3, /output kind iso is not supported yet/],
     [['build', 'metal', '--output-kind', 'cmdline', '--overlay-image', 'ghcr.io/siderolabs/sbc-raspberrypi:v0.1.0', '--overlay-name', 'rpi_generic', '--arch', 'arm64'], 3, /overlays are not supported yet/],
-    [['build', 'metal', '--output-kind', 'cmdline', '--tar-to-stdout'], 3, /--tar-to-stdout is not supported yet/],
     [['build', 'metal', '--embedded-config-path', '/nonexistent/config.yaml', '--output-kind', 'cmdline'], 6, /cannot read embedded config \/nonexistent\/config.yaml: ENOENT/],
   ])('%j → exit %i', async (args, code, message) => {
     const out = join(work, `fail-${code}-${JSON.stringify(args).length}`);
