@@ -36,7 +36,10 @@ const diskPayload: OutputPayload = {
     await sink.hole(0, 1 << 20);
     await sink.write(1 << 20, data);
     await sink.hole((1 << 20) + data.byteLength, (8 << 20) - data.byteLength);
-    await sink.writeFrom(9 << 20, [data.subarray(0, 1000), data.subarray(1000, 5000)]);
+    await sink.writeFrom(9 << 20, (async function* () {
+      yield data.subarray(0, 1000);
+      yield data.subarray(1000, 5000);
+    })());
   },
 };
 const diskBytes = (() => {
