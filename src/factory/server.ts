@@ -253,25 +253,29 @@ export async function startFactoryServer(opts: StartOptions): Promise<FactorySer
     close: () => {
       closed ??= (async () => {
         closing = true;
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // Builds are cancelled first: their followers fail, so streaming responses end now.
-        await assets.close();
-        catalogs.close();
-        const grace = new Promise<void>((resolve) => {
-          const done = () => {
-            clearInterval(poll);
-            clearTimeout(timer);
-            resolve();
-          };
-          const timer = setTimeout(done, cfg.http.shutdownTimeoutMs);
-          const poll = setInterval(() => open.size === 0 && done(), 20);
-          timer.unref();
-          poll.unref();
-        });
-        await grace;
-        server.closeAllConnections();
-        await stopped;
+        // Builds unwinding on worker threads hold no ref'd handle: keep the process alive until done.
+        const keepAlive = setInterval(() => {}, 1000);
+        try {
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          // Builds are cancelled first: their followers fail, so streaming responses end now.
+          await assets.close();
+          catalogs.close();
+          // Responses still sending (cached downloads) get `http.shutdownTimeout` to finish.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearInterval(poll);
+              clearTimeout(timer);
+              resolve();
+            };
+            const timer = setTimeout(done, cfg.http.shutdownTimeoutMs);
+            const poll = setInterval(() => open.size === 0 && done(), 20);
+          });
+          server.closeAllConnections();
+          await stopped;
+        } finally {
+          clearInterval(keepAlive);
+        }
         log('info', 'stopped');
       })();
       return closed;
