@@ -8,7 +8,9 @@
  * Outputs: `cmdline`, `kernel`, `initramfs`, `uki`, `image` (sd-boot raw disk) and `installer`
  * (docker-save tarball), with upstream's file names, post-processed by `outFormat` while they are
  * written. What imagekit cannot build fails with exit code 3 before anything is fetched or written:
- * ISO, qcow2/vhd/ova, GRUB and dual-boot disks, overlays, image caches, SecureBoot.
+ * ISO, qcow2/vhd/ova, GRUB and dual-boot disks, overlays, image caches, remote SecureBoot signers.
+ * SecureBoot builds sign the UKI (with PCR 11 signatures) and systemd-boot with key files, and put
+ * the key-enrollment files on a disk image's ESP.
  *
  * Every temporary file lives in one scratch directory removed at the end; the output appears whole
  * or not at all (temporary name + rename); an AbortSignal (Ctrl-C) stops the build at the next chunk.
@@ -29,6 +31,7 @@ import { buildInitramfs } from '../boot/initramfs/append.js';
 import { fileSource } from '../boot/uki/file-source.js';
 import { buildUki } from '../boot/uki/build-uki.js';
 import { talosUkiProfiles } from '../boot/uki/profiles.js';
+import { signPe } from '../formats/pe/authenticode-sign.js';
 import { sourceBytes, type ByteSource } from '../formats/pe/byte-source.js';
 import { peAssemblyChunks, peAssemblySource, type PeAssembly } from '../formats/pe/pe-assembly.js';
 import { BlobCache } from '../oci/blob-cache.js';
@@ -43,6 +46,7 @@ import { openBootAssets, type BootAssetName, type BootAssets } from './boot-asse
 import { readExtensionTrees } from './extensions.js';
 import { buildInstaller } from './installer.js';
 import { interrupted, writeOutput, type OutputPayload, type OutputTarget, type WrittenOutput } from './output.js';
+import { checkSecureBoot, enrollmentFor, loadSecureBootSigners, type SecureBootSigners } from './secureboot.js';
 import { containerAssetSource, describeInput, type InputSource } from './sources.js';
 
 /** Output kinds this version builds. */
@@ -118,9 +122,7 @@ export function checkBuildable(p: Profile): void {
     throw unsupported('E_OVERLAY_UNSUPPORTED', `overlays are not supported yet (overlay ${JSON.stringify(p.overlay.name || p.overlay.image.imageRef)})`);
   }
   if (p.output.outFormat === 'unknown') throw invalidInput('E_PROFILE_OUT_FORMAT', 'unknown output format: unknown');
-  if (p.secureboot === true && kind !== 'cmdline') {
-    throw unsupported('E_SECUREBOOT_UNSUPPORTED', `SecureBoot ${kind} builds (signed UKI and systemd-boot) are not wired into imagekit build yet`);
-  }
+  if (kind !== 'cmdline') checkSecureBoot(p);
   if (kind === 'image') {
     const io = p.output.imageOptions;
     if (!io) throw invalidInput('E_PROFILE_IMAGE_OPTIONS', 'output.imageOptions is missing');
@@ -175,6 +177,11 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
 
   const cmdline = buildCmdline(p);
   progress({ type: 'info', message: `kernel command line: ${cmdline}` });
+
+  // SecureBoot signers first (§7): a missing key fails before anything is fetched or created. The
+  // UKI and systemd-boot are signed with the same key.
+  let signers: SecureBootSigners | undefined;
+  if (p.secureboot === true && needsUki(p)) signers = await loadSecureBootSigners(p.input.secureboot!);
 
   if (target.type === 'file' && opts.output === undefined) {
     try {
@@ -242,7 +249,7 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
     // UKI.
     let uki: PeAssembly | undefined;
     if (needsUki(p)) {
-      progress({ type: 'step-start', step: 'uki' });
+      progress({ type: 'step-start', step: 'uki', detail: signers ? 'signed' : undefined });
       const built = await buildUki({
         stub: await sourceBytes(assets.sdStub!, assets.sdStub!.label),
         kernel: assets.kernel!,
@@ -251,9 +258,14 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
         version: p.version,
         ...(q.supportsUKIProfiles ? { profiles: talosUkiProfiles(kind, cmdline) } : {}),
         sourceDateEpoch: repro.sourceDateEpoch,
+        ...(signers ? { secureBoot: { signer: signers.signer, pcrSigner: signers.pcrSigner, signingTime: repro.sourceDateEpoch } } : {}),
       });
       uki = built.image;
-      progress({ type: 'step-done', step: 'uki', detail: `${built.sections.map((s) => s.name).join(' ')}` });
+      progress({ type: 'step-done', step: 'uki', detail: `${built.sections.map((s) => s.name).join(' ')}${signers ? ' (signed)' : ''}` });
+    }
+    let sdBoot: ByteSource | undefined = assets.sdBoot;
+    if (signers && sdBoot) {
+      sdBoot = await signPe(await sourceBytes(sdBoot, assets.sdBoot!.label), signers.signer, { signingTime: repro.sourceDateEpoch, label: 'systemd-boot' });
     }
     checkSignal(signal);
 
@@ -274,8 +286,8 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
         const io = p.output.imageOptions!;
         const bootloader = io.bootloader;
         checkBootloader(bootloader);
-        const sdBoot = assets.sdBoot!;
         const ukiSource = peAssemblySource(uki!);
+        const enrollment = signers ? await enrollmentFor(p, signers, repro.sourceDateEpoch) : undefined;
         payload = {
           type: 'disk',
           size: io.diskSize,
@@ -289,7 +301,8 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
               arch: p.arch as 'amd64' | 'arm64',
               version: p.version,
               uki: ukiSource,
-              systemdBoot: sdBoot,
+              systemdBoot: sdBoot!,
+              ...(enrollment ? { secureBootEnrollment: enrollment } : {}),
               metaValues: p.customization.metaContents.map((m) => ({ key: m.key, value: m.value })),
               repro,
               progress,
@@ -308,8 +321,10 @@ export async function buildOutput(p: Profile, opts: BuildOptions): Promise<Build
         const base = await openImage(baseSrc, { ...pullOpts, platform: linuxPlatform(p.arch) });
         progress({ type: 'step-done', step: 'pull-installer-base', detail: base.digest });
         const dir = `usr/install/${p.arch}`;
+        // ≥ 1.10 or SecureBoot: systemd-boot + the UKI (named vmlinuz.efi.signed for signed < 1.10 targets, §11).
+        const ukiName = p.secureboot === true && !q.useSDBootForUEFI ? 'vmlinuz.efi.signed' : 'vmlinuz.efi';
         const artifacts = uki
-          ? [{ path: `${dir}/systemd-boot.efi`, content: assets.sdBoot! }, { path: `${dir}/vmlinuz.efi`, content: peAssemblySource(uki) }]
+          ? [{ path: `${dir}/systemd-boot.efi`, content: sdBoot! }, { path: `${dir}/${ukiName}`, content: peAssemblySource(uki) }]
           : [{ path: `${dir}/vmlinuz`, content: assets.kernel! }, { path: `${dir}/initramfs.xz`, content: initramfs! }];
         let repoTag: string | undefined;
         if (baseAsset.imageRef !== '') {

@@ -8,3 +8,4 @@ export * from './extensions.js';
 export * from './installer.js';
 export { gnuFileHeader, tarMemberStream, TAR_MEMBER_NAME } from './tar-member.js';
 export { writeDirectoryTarGz } from './output-archive.js';
+export * from './secureboot.js';

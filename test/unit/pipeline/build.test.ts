@@ -73,7 +73,7 @@ describe('checkBuildable: refused before any input is read (exit 3)', () => {
     ['qcow2', 'baseProfileName: exoscale\narch: arm64\nversion: v1.12.0', 'E_DISK_FORMAT_UNSUPPORTED'],
     ['overlay', 'baseProfileName: metal\narch: arm64\nversion: v1.12.0\noverlay: {name: rpi_generic, image: {imageRef: ghcr.io/siderolabs/sbc-raspberrypi:v0.1.0}}', 'E_OVERLAY_UNSUPPORTED'],
     ['image cache', 'baseProfileName: metal\narch: arm64\nversion: v1.12.0\ninput: {imageCache: {ociPath: /tmp/cache}}', 'E_IMAGE_CACHE_UNSUPPORTED'],
-    ['secureboot', 'baseProfileName: secureboot-metal\narch: amd64\nversion: v1.12.0', 'E_SECUREBOOT_UNSUPPORTED'],
+    ['SecureBoot with a remote signer', 'baseProfileName: secureboot-metal\narch: amd64\nversion: v1.12.0\ninput: {secureboot: {pcrSigner: {awsKMSKeyID: k1, awsRegion: eu-west-1}}}', 'E_SECUREBOOT_SIGNER_UNSUPPORTED'],
     ['uki below 1.5', 'baseProfileName: metal\narch: amd64\nversion: v1.4.0\noutput: {kind: uki}', 'E_UKI_VERSION'],
   ])('%s', (_name, yaml, code) => {
     expectError(() => checkBuildable(profile(yaml)), 3, code);
