@@ -3,6 +3,7 @@
  * synthetic inputs of `inputs.ts` with a fixed SOURCE_DATE_EPOCH. Each output is hashed as it is
  * streamed (no file), so a 2 GiB raw disk costs one SHA-256 pass and no disk space.
  */
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ReproContext } from '../src/core/repro.js';
 import { BlobCache } from '../src/oci/blob-cache.js';
@@ -20,7 +21,9 @@ export interface GoldenCase {
   profile: (i: GoldenInputs) => string;
 }
 
-const inputs = (i: GoldenInputs, extensions: boolean) =>
+const KEYS = join(import.meta.dirname, 'keys');
+
+const inputs = (i: GoldenInputs, extensions: boolean, secureboot = false) =>
   [
     'input:',
     `  kernel: {path: ${JSON.stringify(i.kernel)}}`,
@@ -29,6 +32,13 @@ const inputs = (i: GoldenInputs, extensions: boolean) =>
     `  sdBoot: {path: ${JSON.stringify(i.sdBoot)}}`,
     `  baseInstaller: {ociPath: ${JSON.stringify(i.installerBase)}}`,
     ...(extensions ? ['  systemExtensions:', ...i.extensions.map((e) => `    - tarballPath: ${JSON.stringify(e)}`)] : []),
+    ...(secureboot
+      ? [
+        '  secureboot:',
+        `    secureBootSigner: {keyPath: ${JSON.stringify(join(KEYS, 'uki-signing-key.pem'))}, certPath: ${JSON.stringify(join(KEYS, 'uki-signing-cert.pem'))}}`,
+        `    pcrSigner: {keyPath: ${JSON.stringify(join(KEYS, 'pcr-signing-key.pem'))}}`,
+      ]
+      : []),
   ].join('\n');
 
 const base = (name: string, kind: string, outFormat: string, i: GoldenInputs, opts: { extensions?: boolean; extra?: string } = {}) =>
@@ -36,7 +46,7 @@ const base = (name: string, kind: string, outFormat: string, i: GoldenInputs, op
     `baseProfileName: ${name}`,
     'arch: amd64',
     'version: v1.11.0',
-    inputs(i, opts.extensions ?? false),
+    inputs(i, opts.extensions ?? false, name.startsWith('secureboot-')),
     `output: {kind: ${kind}, outFormat: ${JSON.stringify(outFormat)}${kind === 'image' ? ', imageOptions: {bootloader: sd-boot}' : ''}}`,
     opts.extra ?? '',
   ].join('\n');
@@ -56,6 +66,9 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
   { id: 'image.xz', profile: (i) => base('nocloud', 'image', '.xz', i, { extensions: true }) },
   { id: 'installer', profile: (i) => base('installer', 'installer', 'raw', i, { extensions: true }) },
+  // SecureBoot: test-only keys (golden/keys); signatures, PCR policy and .auth files are deterministic.
+  { id: 'secureboot-image.xz', profile: (i) => base('secureboot-metal', 'image', '.xz', i, { extensions: true }) },
+  { id: 'secureboot-installer', profile: (i) => base('secureboot-installer', 'installer', 'raw', i) },
 ];
 
 /** A Writable that only counts (the build hashes what it writes). */

@@ -54,6 +54,9 @@ describe('golden', () => {
     for (const path of [inputs.kernel, inputs.initramfs, inputs.sdStub, inputs.sdBoot]) {
       actual.inputs[relative(inputs.dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
     }
+    for (const key of ['uki-signing-key.pem', 'uki-signing-cert.pem', 'pcr-signing-key.pem']) {
+      actual.inputs[`keys/${key}`] = createHash('sha256').update(readFileSync(join(import.meta.dirname, 'keys', key))).digest('hex');
+    }
     if (!update) expect(actual.inputs).toEqual(expected.inputs);
   });
 
