@@ -41,10 +41,58 @@ function checkFrame(out: Uint8Array, inputLength: number): Uint8Array {
   return out;
 }
 
+/**
+ * The package's own one-shot `compress` copies its result through a JS array (8 bytes of garbage
+ * per output byte) and only logs libzstd errors. When the pinned version's module handle is there,
+ * call `ZSTD_compress` through it directly: one copy out of the WASM heap, errors thrown.
+ */
+interface HeapBlock {
+  ptr: number;
+  size: number;
+}
+interface ModuleHandle {
+  malloc(n: number): HeapBlock;
+  free(b: HeapBlock): void;
+  dataToHeap(d: Uint8Array): HeapBlock;
+  heapView(b: HeapBlock): Uint8Array;
+}
+interface ZstdStatics {
+  compress(dst: number, cap: number, src: number, n: number, level: number): number;
+  compressBound(n: number): number;
+  isError(code: number): number;
+  getErrorName(code: number): string;
+}
+
+function internals(z: Zstd): { mm: ModuleHandle; cls: ZstdStatics } | null {
+  const any = z as unknown as { _mainModule?: ModuleHandle; _zstdClass?: ZstdStatics };
+  const mm = any._mainModule;
+  const cls = any._zstdClass;
+  if (mm && cls && typeof mm.dataToHeap === 'function' && typeof mm.heapView === 'function' && typeof cls.compress === 'function' && typeof cls.isError === 'function') {
+    return { mm, cls };
+  }
+  return null;
+}
+
 /** One complete zstd frame (content size in the header, no checksum), as `ZSTD_compress`. */
 export async function zstdCompressFrame(data: Uint8Array, level: number): Promise<Uint8Array> {
   const z = await loadZstd();
-  return checkFrame(z.compress(data, checkZstdLevel(level)), data.length);
+  checkZstdLevel(level);
+  const direct = internals(z);
+  if (!direct) return checkFrame(z.compress(data, level), data.length);
+  const { mm, cls } = direct;
+  const src = mm.dataToHeap(data);
+  const cap = cls.compressBound(data.length);
+  const dst = mm.malloc(cap);
+  try {
+    if (!src.ptr && data.length > 0) throw dependency('E_ZSTD_ENCODE', `zstd encoder: out of WASM memory for a ${data.length}-byte input`);
+    if (!dst.ptr) throw dependency('E_ZSTD_ENCODE', `zstd encoder: out of WASM memory for a ${cap}-byte output`);
+    const n = cls.compress(dst.ptr, cap, src.ptr, data.length, level);
+    if (cls.isError(n)) throw dependency('E_ZSTD_ENCODE', `zstd encoder failed: ${cls.getErrorName(n)}`);
+    return checkFrame(mm.heapView({ ptr: dst.ptr, size: n }).slice(), data.length);
+  } finally {
+    mm.free(dst);
+    mm.free(src);
+  }
 }
 
 /** A streaming session on this thread's context. Call `begin` before the first chunk. */
