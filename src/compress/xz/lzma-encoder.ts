@@ -296,17 +296,37 @@ export class LzmaEncoder {
     if (this.state < 7) {
       this.bittree(sub, 8, curByte);
     } else {
+      // Matched literal: the bits of the byte at rep0 select the models (coder state in locals).
+      const probs = this.probs;
+      let range = this.range;
+      let low = this.low;
       let matchByte = buf[cur - this.reps[0]! - 1]!;
       let offset = 0x100;
       let symbol = curByte + 0x100;
       do {
         matchByte <<= 1;
-        const matchBit = matchByte & offset;
-        const b = (symbol >>> 7) & 1;
-        this.bit(sub + offset + matchBit + (symbol >>> 8), b);
+        const i = sub + offset + (matchByte & offset) + (symbol >>> 8);
+        if (range >>> 24 === 0) {
+          this.low = low;
+          this.shiftLow();
+          low = this.low;
+          range <<= 8;
+        }
+        const p = probs[i]!;
+        const bound = Math.imul(range >>> 11, p);
+        if (((symbol >>> 7) & 1) === 0) {
+          range = bound;
+          probs[i] = p + ((RC_BIT_MODEL_TOTAL - p) >>> 5);
+        } else {
+          low += bound >>> 0;
+          range = (range - bound) | 0;
+          probs[i] = p - (p >>> 5);
+        }
         symbol <<= 1;
         offset &= ~(matchByte ^ symbol);
       } while (symbol < 0x10000);
+      this.range = range;
+      this.low = low;
     }
     this.state = afterLiteral(this.state);
   }

@@ -46,8 +46,11 @@ export class Lzma2Encoder {
       let uncompressed = mf.readPos - mf.readAhead - readStart;
       const compressed = lzma.outPos;
       if (compressed >= uncompressed) {
-        // Store the chunk; it also takes the bytes the parser had looked ahead at.
+        // Store the chunk; it also takes the bytes the parser had looked ahead at. Our LZMA
+        // position advances past them too, as a decoder's does (liblzma leaves its position
+        // counter behind by that read-ahead; on every input we compared the bytes are the same).
         uncompressed += mf.readAhead;
+        if (uncompressed > LZMA2_CHUNK_MAX) throw new Error('internal: stored LZMA2 chunk larger than 64 KiB');
         lzma.uncompSize += mf.readAhead;
         mf.readAhead = 0;
         out.ensure(3 + uncompressed);

@@ -20,7 +20,10 @@ export interface XzEncodeOptions {
    * which gives byte-identical output to `xz -T0` whatever the number of threads.
    */
   blockSize?: number;
-  /** Worker threads for block encoding; 0 = encode in the calling thread. Default: min(cores, 4). */
+  /**
+   * Worker threads for block encoding; 0 = encode in the calling thread. Default: the shared pool
+   * (min(2, cores)). Never changes the bytes.
+   */
   threads?: number;
 }
 

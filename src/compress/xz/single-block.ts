@@ -12,6 +12,7 @@ import { blockHeaderSize, encodeIndex, streamFooter, streamHeader, STREAM_HEADER
 import { lzma2UncompressedBound } from './lzma2-encoder.js';
 import { lzmaPreset, lzma2DictByte, validateLzmaOptions } from './presets.js';
 import { invalidInput } from '../../core/errors.js';
+import { MAX_BLOCK_SIZE } from './options.js';
 
 export interface XzSingleBlockOptions {
   /** Default 6 (mksquashfs uses LZMA_PRESET_DEFAULT). */
@@ -50,6 +51,7 @@ export function xzEncodeSingleBlock(data: Uint8Array, opts: XzSingleBlockOptions
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw invalidInput('E_XZ_OPTIONS', `xz outLimit must be a non-negative integer, got ${limit}`);
   }
+  if (data.length > MAX_BLOCK_SIZE) throw invalidInput('E_XZ_OPTIONS', `xz block of ${data.length} bytes exceeds ${MAX_BLOCK_SIZE}`);
   if (limit !== undefined && limit <= 2 * STREAM_HEADER_SIZE) return null;
 
   const parts: Uint8Array[] = [streamHeader(check)];
