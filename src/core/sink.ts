@@ -20,6 +20,20 @@ export interface RandomAccessSink {
   close(): Promise<void>;
 }
 
+/** `writeFrom` for any sink: positioned writes of each chunk, in order. Resolves with the byte count. */
+export async function writeStreamAt(
+  sink: Pick<RandomAccessSink, 'write'>,
+  offset: number,
+  stream: Readable | AsyncIterable<Uint8Array>,
+): Promise<number> {
+  let pos = offset;
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    await sink.write(pos, chunk);
+    pos += chunk.byteLength;
+  }
+  return pos - offset;
+}
+
 function checkRange(offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
     throw invalidInput('E_SINK_RANGE', `invalid write range offset=${offset} length=${length}`);
@@ -51,13 +65,8 @@ export class MemorySink implements RandomAccessSink {
     this.ensure(offset + bytes.byteLength);
     this.buf.set(bytes, offset);
   }
-  async writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
-    let pos = offset;
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      await this.write(pos, chunk);
-      pos += chunk.byteLength;
-    }
-    return pos - offset;
+  writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
+    return writeStreamAt(this, offset, stream);
   }
   async hole(offset: number, length: number): Promise<void> {
     checkRange(offset, length);
@@ -103,13 +112,8 @@ export class SparseFileSink implements RandomAccessSink {
     }
     this._size = Math.max(this._size, offset + bytes.byteLength);
   }
-  async writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
-    let pos = offset;
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      await this.write(pos, chunk);
-      pos += chunk.byteLength;
-    }
-    return pos - offset;
+  writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
+    return writeStreamAt(this, offset, stream);
   }
   async hole(offset: number, length: number): Promise<void> {
     checkRange(offset, length);
