@@ -24,6 +24,12 @@ import { pushFixtureWorld, WORLD_VERSION, type PushedWorld } from '../fixtures/w
 import { bootDisk, bootKernel, type BootResult } from '../helpers/qemu.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { e2eAssets, missingTools, runTool, tempDir } from '../helpers/tools.js';
+import { readEntry } from '../../src/core/file-tree.js';
+import { BlobCache } from '../../src/oci/blob-cache.js';
+import { linuxPlatform } from '../../src/oci/platform.js';
+import { RegistryClient } from '../../src/oci/registry-client.js';
+import { registryConfigFromFlags } from '../../src/oci/registry-config.js';
+import { readInputTree } from '../../src/pipeline/sources.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/imagekit.js');
@@ -110,11 +116,9 @@ describe.skipIf(skip)('imagekit build from the fixture world (registry mirror) b
     imagekit([...common, '--out-format', '.xz', '--quiet']);
     expect(readdirSync(out).sort()).toEqual(['metal-amd64.raw', 'metal-amd64.raw.xz']);
     const rawPath = join(out, 'metal-amd64.raw');
-    const unxz = join(work, 'metal-from-xz.raw');
-    const x = spawnSync('sh', ['-c', `xz -dc "${join(out, 'metal-amd64.raw.xz')}" > "${unxz}"`]);
-    expect(x.status, String(x.stderr)).toBe(0);
-    expect(await sha256File(unxz)).toBe(await sha256File(rawPath));
-    rmSync(unxz);
+    const x = spawnSync('bash', ['-c', `set -o pipefail; xz -dc "${join(out, 'metal-amd64.raw.xz')}" | sha256sum`], { encoding: 'utf8' });
+    expect(x.status, x.stderr).toBe(0);
+    expect(x.stdout.split(' ')[0]).toBe(await sha256File(rawPath));
 
     const gpt = runTool('sgdisk', ['-v', rawPath]);
     expect(gpt.stdout).toContain('No problems found');
@@ -124,13 +128,22 @@ describe.skipIf(skip)('imagekit build from the fixture world (registry mirror) b
     expectBootedWithExtensions(r, ['talos.platform=metal', 'console=ttyS0', 'imagekit.e2e=metal-7d3f', 'slab_nomerge']);
   });
 
-  it('nocloud .raw.xz (the default references pulled through the mirror) boots', async () => {
+  it('nocloud .raw.xz with extensions named by digest from the extensions image\'s image-digests boots', async () => {
+    // The extensions:<version> image lists every extension as ghcr.io/…:tag@sha256:… (what Image Factory reads).
+    const tree = await readInputTree({ imageRef: `ghcr.io/siderolabs/extensions:${WORLD_VERSION}` }, {
+      platform: linuxPlatform('amd64'), cache: new BlobCache(join(work, 'cache-lib')),
+      client: new RegistryClient({ registryConfig: registryConfigFromFlags([`ghcr.io=${reg.host}`]) }),
+    });
+    const digests = (await readEntry(tree.find((e) => e.path === 'image-digests')!)).toString('utf8').trim().split('\n');
+    expect(digests).toEqual(Object.entries(pushed.digests).filter(([k]) => k.includes('imagekit-')).map(([k, d]) => `ghcr.io/${k}@${d}`).sort());
     const out = join(work, 'nocloud');
-    imagekit(['build', 'nocloud', '--arch', 'amd64', '--version', WORLD_VERSION, '--bootloader', 'sd-boot', '--out-format', '.xz', ...EXTENSIONS,
+    imagekit(['build', 'nocloud', '--arch', 'amd64', '--version', WORLD_VERSION, '--bootloader', 'sd-boot', '--out-format', '.xz',
+      ...digests.flatMap((ref) => ['--system-extension-image', ref]),
       '--extra-kernel-arg', 'imagekit.e2e=nocloud-51c2', '--output', out, '--quiet']);
     expect(readdirSync(out)).toEqual(['nocloud-amd64.raw.xz']);
     const disk = join(work, 'nocloud.raw');
-    const x = spawnSync('sh', ['-c', `xz -dc "${join(out, 'nocloud-amd64.raw.xz')}" > "${disk}"`]);
+    // Decompressed sparse (dd skips all-zero blocks), so the 2 GiB of free space is not written.
+    const x = spawnSync('bash', ['-c', `set -o pipefail; xz -dc "${join(out, 'nocloud-amd64.raw.xz')}" | dd of="${disk}" bs=1M iflag=fullblock conv=sparse status=none`]);
     expect(x.status, String(x.stderr)).toBe(0);
     const r = await bootDisk(disk, { until: 'IMAGEKIT-INIT: done', timeoutSec: 240 });
     rmSync(disk);
