@@ -38,6 +38,19 @@ const PARTIAL_RE = /^\.([0-9a-f]{64})\.partial-(\d+)-\d+$/;
 /** Zero runs at least this long are left as holes instead of being written. */
 const HOLE_MIN = 64 * 1024;
 const READ_CHUNK = 1 << 20;
+/**
+ * The latest output kept in memory for followers that keep up: reading every small chunk back from
+ * the file through libuv's thread pool, once per follower, would starve the build's own writes.
+ */
+const WINDOW_BYTES = 8 << 20;
+/**
+ * Small writes are gathered up to this size (or for FLUSH_DELAY_MS) before they reach the file and
+ * the followers: a compressor emits many tiny chunks (zstd: a few bytes per block of zeros), and
+ * waking every follower for each would cost more than the build.
+ */
+const COALESCE_BYTES = 64 * 1024;
+const FLUSH_DELAY_MS = 50;
+const WINDOW_CHUNKS = 4096;
 
 function isZero(chunk: Buffer): boolean {
   // Compare against a zero buffer in slices (memcmp speed, bounded allocation).
@@ -133,6 +146,14 @@ export class LiveAsset {
   private readonly sha512: Hash = createHash('sha512');
   private wake: { promise: Promise<void>; resolve: () => void };
   private committed: CachedAsset | null = null;
+  /** Recent chunks covering [windowStart, written). */
+  private window: Buffer[] = [];
+  private windowStart = 0;
+  private windowBytes = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushChain: Promise<void> = Promise.resolve();
   readonly writable: Writable;
 
   constructor(
@@ -175,19 +196,66 @@ export class LiveAsset {
     if (this.state !== 'building') throw this.error ?? new Error('cache entry is closed');
     this.sha256.update(chunk);
     this.sha512.update(chunk);
-    const end = this.written + chunk.length;
-    if (chunk.length >= HOLE_MIN && isZero(chunk)) {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= COALESCE_BYTES) await this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush().catch((err: Error) => this.abort(err));
+      }, FLUSH_DELAY_MS);
+    }
+  }
+
+  /** Write what is pending (serialized: the timer and the writer may both ask). */
+  private flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    const run = this.flushChain.then(() => this.writePending());
+    this.flushChain = run.catch(() => {});
+    return run;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pendingBytes === 0 || this.state !== 'building') return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const end = this.written + data.length;
+    if (data.length >= HOLE_MIN && isZero(data)) {
       // Extending the file leaves a hole that reads as zeros: no bytes written, disk space saved.
       await this.fh.truncate(end);
     } else {
       let done = 0;
-      while (done < chunk.length) {
-        const { bytesWritten } = await this.fh.write(chunk, done, chunk.length - done, this.written + done);
+      while (done < data.length) {
+        const { bytesWritten } = await this.fh.write(data, done, data.length - done, this.written + done);
         done += bytesWritten;
       }
     }
+    this.window.push(data);
+    this.windowBytes += data.length;
+    while (this.window.length > 1 && (this.windowBytes > WINDOW_BYTES || this.window.length > WINDOW_CHUNKS)) {
+      const dropped = this.window.shift()!;
+      this.windowStart += dropped.length;
+      this.windowBytes -= dropped.length;
+    }
     this.written = end;
     this.notify();
+  }
+
+  /** The bytes from `pos` to the end of what is written, when still in the memory window. */
+  private fromWindow(pos: number): Buffer | null {
+    if (pos < this.windowStart) return null;
+    const parts: Buffer[] = [];
+    let at = this.windowStart;
+    for (const chunk of this.window) {
+      const end = at + chunk.length;
+      if (end > pos) parts.push(pos > at ? chunk.subarray(pos - at) : chunk);
+      at = end;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** Wait until there are bytes to read, or the build finished or failed. */
@@ -207,8 +275,9 @@ export class LiveAsset {
     try {
       await new Promise<void>((resolve, reject) => {
         this.writable.once('error', reject);
-        this.writable.end(() => resolve());
+        this.writable.end((err?: Error | null) => (err ? reject(err) : resolve()));
       });
+      await this.flush();
       const meta: AssetMeta = { name, size: this.written, sha256: this.sha256.digest('hex'), sha512: this.sha512.digest('hex') };
       await this.fh.truncate(this.written);
       await this.fh.sync();
@@ -222,6 +291,9 @@ export class LiveAsset {
         await rm(this.tempDir, { recursive: true, force: true });
       }
       this.committed = { key: this.key, path: join(this.finalDir, 'asset'), meta };
+      this.window = [];
+      this.windowStart = this.written;
+      this.windowBytes = 0;
       this.state = 'done';
       this.notify();
       return this.committed;
@@ -237,6 +309,9 @@ export class LiveAsset {
     if (this.state !== 'building') return;
     this.state = 'failed';
     this.error = err;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pending = [];
+    this.window = [];
     this.writable.destroy();
     this.notify();
     await this.fh.close().catch(() => {});
@@ -261,6 +336,12 @@ export class LiveAsset {
       for (;;) {
         if (this.state === 'failed') throw this.error;
         if (pos < this.written) {
+          const recent = this.fromWindow(pos);
+          if (recent) {
+            pos += recent.length;
+            yield recent;
+            continue;
+          }
           const want = Math.min(READ_CHUNK, this.written - pos);
           const buf = Buffer.allocUnsafe(want);
           const { bytesRead } = await fh.read(buf, 0, want, pos);

@@ -126,10 +126,15 @@ export async function startFactoryServer(opts: StartOptions): Promise<FactorySer
   if (stale > 0) log('warn', 'removed partial cache entries left by an interrupted run', { count: stale });
 
   const { host, port } = parseListenAddr(cfg.http.listenAddr);
-  const server = createServer();
-  server.requestTimeout = cfg.http.requestTimeoutMs;
-  server.headersTimeout = Math.min(cfg.http.requestTimeoutMs || 60_000, 60_000);
-  server.keepAliveTimeout = 5_000;
+  const requestTimeout = cfg.http.requestTimeoutMs;
+  const server = createServer({
+    // A request (headers and body) must arrive within `http.requestTimeout` (slow clients get 408);
+    // the check runs often enough for short timeouts to bite on time.
+    requestTimeout,
+    headersTimeout: requestTimeout > 0 ? Math.min(requestTimeout, 60_000) : 60_000,
+    connectionsCheckingInterval: requestTimeout > 0 ? Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))) : 30_000,
+    keepAliveTimeout: 5_000,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

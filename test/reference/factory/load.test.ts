@@ -5,6 +5,7 @@
  * cache entry behind.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TALOS } from './factory-world.js';
@@ -19,6 +20,7 @@ beforeAll(async () => {
   h = await startHarness((c) => {
     c.build.maxConcurrency = 1;
     c.build.queueLimit = 1;
+    c.http.requestTimeoutMs = 1500;
   });
 });
 
@@ -45,6 +47,14 @@ async function parallel(url: string, count: number, name: string): Promise<{ cod
 async function sha256s(files: string[]): Promise<string[]> {
   const r = await run('sha256sum', files);
   return r.text.trim().split('\n').map((l) => l.split(' ')[0]!);
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 function partials(): string[] {
@@ -83,15 +93,32 @@ describe.skipIf(skip)('imagekit serve under bounded load', () => {
     expect(h.server.stats().builds).toBe(after.builds);
   });
 
+  it('a client that sends its body too slowly is answered 408 and disconnected (http.requestTimeout)', async () => {
+    const { port } = new URL(h.base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(port), '127.0.0.1');
+      let got = '';
+      sock.on('data', (c) => (got += c.toString()));
+      sock.on('close', () => resolve(got));
+      sock.on('error', reject);
+      sock.write('POST /schematics HTTP/1.1\r\nHost: factory\r\nContent-Length: 100\r\n\r\ncustomization:');
+      setTimeout(() => sock.destroy(), 20_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // The service is fine afterwards.
+    expect((await curl([`${h.base}/healthz`])).status).toBe(200);
+  });
+
   it('a full build queue answers 503 without starting anything', async () => {
     const a = await post('customization:\n  extraKernelArgs: [queue=a]\n');
     const b = await post('customization:\n  extraKernelArgs: [queue=b]\n');
     const c = await post('customization:\n  extraKernelArgs: [queue=c]\n');
     const before = h.server.stats().builds;
-    const running = curl(['-o', join(h.tmp, 'queue-a'), `${h.base}/image/${a}/${TALOS}/metal-amd64.raw.zst`]);
-    while (h.server.stats().running < 1) await new Promise((r) => setTimeout(r, 20));
+    // A: an xz disk image (seconds of work) holds the only slot; B waits in the only queue place.
+    const running = curl(['-o', join(h.tmp, 'queue-a'), `${h.base}/image/${a}/${TALOS}/nocloud-amd64.raw.xz`]);
+    await until(() => h.server.stats().running >= 1, 'build A to start');
     const queued = curl(['-o', join(h.tmp, 'queue-b'), `${h.base}/image/${b}/${TALOS}/metal-amd64-uki.efi`]);
-    while (h.server.stats().queued < 1) await new Promise((r) => setTimeout(r, 20));
+    await until(() => h.server.stats().queued >= 1, 'build B to queue');
     const refused = await curl([`${h.base}/image/${c}/${TALOS}/metal-amd64-uki.efi`]);
     expect([refused.status, refused.text]).toEqual([503, 'service temporarily unavailable\n']);
     expect((await running).status).toBe(200);
@@ -105,7 +132,7 @@ describe.skipIf(skip)('imagekit serve under bounded load', () => {
     const before = entries().length;
     const out = join(h.tmp, 'cut.raw.xz');
     const download = curl(['-o', out, `${h.base}/image/${id}/${TALOS}/metal-amd64.raw.xz`]);
-    while (partials().length === 0) await new Promise((r) => setTimeout(r, 10));
+    await until(() => partials().length > 0, 'the build to start');
     await h.server.close();
     const r = await download;
     // Either the body was cut (curl 18/56: never a clean exit with a truncated file) or the

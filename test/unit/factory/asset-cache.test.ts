@@ -56,6 +56,25 @@ describe('asset cache entries', () => {
     expect(statSync(entry.path).blocks * 512).toBeLessThan(all.length - zeros.length / 2);
   });
 
+  it('gathers tiny writes (a compressor emitting a few bytes per block) into few large ones', async () => {
+    const live = await cache.begin(KEY);
+    const seen: number[] = [];
+    const follower = (async () => {
+      const parts: Buffer[] = [];
+      for await (const c of live.follow()) {
+        seen.push(c.length);
+        parts.push(c);
+      }
+      return Buffer.concat(parts);
+    })();
+    const data = Buffer.from(Array.from({ length: 60_000 }, (_, i) => i % 251));
+    for (let off = 0; off < data.length; off += 3) await write(live, data.subarray(off, off + 3));
+    const entry = await live.commit('tiny');
+    expect((await follower).equals(data)).toBe(true);
+    expect(readFileSync(entry.path).equals(data)).toBe(true);
+    expect(seen.length).toBeLessThan(10);
+  });
+
   it('an aborted entry fails its followers and leaves nothing on disk', async () => {
     const live = await cache.begin(KEY);
     await write(live, Buffer.alloc(1000, 7));
