@@ -245,17 +245,24 @@ export class LiveAsset {
     this.notify();
   }
 
-  /** The bytes from `pos` to the end of what is written, when still in the memory window. */
+  /** Up to READ_CHUNK bytes from `pos`, when they are still in the memory window. */
   private fromWindow(pos: number): Buffer | null {
     if (pos < this.windowStart) return null;
     const parts: Buffer[] = [];
+    let size = 0;
     let at = this.windowStart;
     for (const chunk of this.window) {
       const end = at + chunk.length;
-      if (end > pos) parts.push(pos > at ? chunk.subarray(pos - at) : chunk);
+      if (end > pos) {
+        const part = pos > at ? chunk.subarray(pos - at) : chunk;
+        const take = part.subarray(0, Math.min(part.length, READ_CHUNK - size));
+        parts.push(take);
+        size += take.length;
+        if (size >= READ_CHUNK) break;
+      }
       at = end;
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
   }
 
   /** Wait until there are bytes to read, or the build finished or failed. */
