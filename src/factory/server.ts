@@ -241,7 +241,11 @@ export async function startFactoryServer(opts: StartOptions): Promise<FactorySer
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
-    res.on('close', () => open.delete(res));
+    res.on('close', () => {
+      open.delete(res);
+      // Access log: one line per request (a cut stream is reported as such).
+      log('info', 'request', { method: req.method, path: req.url, status: res.statusCode, ...(res.writableFinished ? {} : { aborted: true }), id: res.getHeader('x-request-id') });
+    });
     handle(req, res).catch((err) => {
       log('error', 'unhandled request error', { error: (err as Error).message });
       res.destroy();
