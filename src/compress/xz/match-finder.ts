@@ -441,7 +441,10 @@ export class MatchFinder {
       const pair = (cyclicPos - delta + (delta > cyclicPos ? cyclicSize : 0)) << 1;
       const pb = cur - delta;
       let len = len0 < len1 ? len0 : len1;
-      if (buf[pb + len] === buf[cur + len]) {
+      // a, b: the first differing bytes (each byte is read once).
+      let a = buf[pb + len]!;
+      let b = buf[cur + len]!;
+      if (a === b) {
         len++;
         while (len < lenLimit && buf[pb + len] === buf[cur + len]) len++;
         if (lenBest < len) {
@@ -455,8 +458,10 @@ export class MatchFinder {
             return count;
           }
         }
+        a = buf[pb + len]!;
+        b = buf[cur + len]!;
       }
-      if (buf[pb + len]! < buf[cur + len]!) {
+      if (a < b) {
         son[ptr1] = curMatch;
         ptr1 = pair + 1;
         curMatch = son[ptr1]!;
@@ -490,7 +495,9 @@ export class MatchFinder {
       const pair = (cyclicPos - delta + (delta > cyclicPos ? cyclicSize : 0)) << 1;
       const pb = cur - delta;
       let len = len0 < len1 ? len0 : len1;
-      if (buf[pb + len] === buf[cur + len]) {
+      let a = buf[pb + len]!;
+      let b = buf[cur + len]!;
+      if (a === b) {
         len++;
         while (len < lenLimit && buf[pb + len] === buf[cur + len]) len++;
         if (len === lenLimit) {
@@ -498,8 +505,10 @@ export class MatchFinder {
           son[ptr0] = son[pair + 1]!;
           return;
         }
+        a = buf[pb + len]!;
+        b = buf[cur + len]!;
       }
-      if (buf[pb + len]! < buf[cur + len]!) {
+      if (a < b) {
         son[ptr1] = curMatch;
         ptr1 = pair + 1;
         curMatch = son[ptr1]!;
