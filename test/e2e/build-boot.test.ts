@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,9 @@ function imagekit(args: string[]) {
   return r;
 }
 
+/** Per test: builds + a TCG boot take ~1 min on an idle 2-core machine, several under load. */
+const BOOT_TEST_TIMEOUT = 600_000;
+
 const EXTENSIONS = ['--system-extension-image', 'ghcr.io/siderolabs/imagekit-hello:1.0.0', '--system-extension-image', 'ghcr.io/siderolabs/imagekit-firmware:1.0.0'];
 
 async function sha256File(path: string): Promise<string> {
@@ -62,7 +65,7 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function expectBootedWithExtensions(r: BootResult, args: string[]): void {
+function expectBootedWithExtensions(r: BootResult, args: string[], layers = 2): void {
   const log = r.log;
   expect(log, log).toContain('IMAGEKIT-INIT: done');
   const cmdline = /IMAGEKIT-CMDLINE: (.*)/.exec(log)?.[1] ?? '';
@@ -71,7 +74,7 @@ function expectBootedWithExtensions(r: BootResult, args: string[]): void {
   expect(log).toMatch(/IMAGEKIT-LAYER: 1 1\.sqsh mounted/);
   expect(log).toContain('IMAGEKIT-MARKER: IMAGEKIT-EXT-hello-OK');
   expect(log).toContain('IMAGEKIT-MARKER: IMAGEKIT-EXT-firmware-OK');
-  expect(log).toContain('IMAGEKIT-EXTENSIONS: 2');
+  expect(log).toContain(`IMAGEKIT-EXTENSIONS: ${layers}`);
   expect(log).not.toContain('FAILED');
   // Firmware moved out of the squashfs into the initramfs; microcode into the early cpio.
   expect(log).toContain('IMAGEKIT-FIRMWARE: /usr/lib/firmware/imagekit/fixture-fw.bin');
@@ -92,7 +95,7 @@ beforeAll(async () => {
   reg = await startRegistry();
   pushed = await pushFixtureWorld(reg.host, world, work);
   if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
-});
+}, BOOT_TEST_TIMEOUT);
 
 afterAll(async () => {
   pushed?.cleanup();
@@ -126,7 +129,7 @@ describe.skipIf(skip)('imagekit build from the fixture world (registry mirror) b
     const r = await bootDisk(rawPath, { until: 'IMAGEKIT-INIT: done', timeoutSec: 240 });
     expectSdBootChoseUki(r);
     expectBootedWithExtensions(r, ['talos.platform=metal', 'console=ttyS0', 'imagekit.e2e=metal-7d3f', 'slab_nomerge']);
-  });
+  }, BOOT_TEST_TIMEOUT);
 
   it('nocloud .raw.xz with extensions named by digest from the extensions image\'s image-digests boots', async () => {
     // The extensions:<version> image lists every extension as ghcr.io/…:tag@sha256:… (what Image Factory reads).
@@ -150,12 +153,15 @@ describe.skipIf(skip)('imagekit build from the fixture world (registry mirror) b
     expectSdBootChoseUki(r);
     // nocloud's own console list puts ttyS0 last, so the serial console works without extra args.
     expectBootedWithExtensions(r, ['talos.platform=nocloud', 'console=tty1', 'console=ttyS0', 'net.ifnames=0', 'imagekit.e2e=nocloud-51c2']);
-  });
+  }, BOOT_TEST_TIMEOUT);
 
-  it('kernel + initramfs outputs boot with -kernel/-initrd; the kernel output is the imager image\'s kernel', async () => {
+  it('kernel + initramfs (+ embedded machine config) outputs boot with -kernel/-initrd; the kernel output is the imager image\'s kernel', async () => {
     const out = join(work, 'ki');
     imagekit(['build', 'metal', '--arch', 'amd64', '--version', WORLD_VERSION, '--output-kind', 'kernel', '--out-format', 'raw', '--output', out, '--quiet']);
-    imagekit(['build', 'metal', '--arch', 'amd64', '--version', WORLD_VERSION, '--output-kind', 'initramfs', '--out-format', 'raw', ...EXTENSIONS, '--output', out, '--quiet']);
+    // With an embedded machine configuration: a third, virtual extension (talos-imager.md §4.7).
+    writeFileSync(join(work, 'machine.yaml'), '# imagekit-e2e-config-7f3a\nversion: v1alpha1\nmachine:\n  type: worker\n');
+    imagekit(['build', 'metal', '--arch', 'amd64', '--version', WORLD_VERSION, '--output-kind', 'initramfs', '--out-format', 'raw', ...EXTENSIONS,
+      '--embedded-config-path', join(work, 'machine.yaml'), '--output', out, '--quiet']);
     expect(readdirSync(out).sort()).toEqual(['initramfs-metal-amd64.xz', 'kernel-amd64']);
     expect(readFileSync(join(out, 'kernel-amd64')).equals(readFileSync(world.vmlinuz))).toBe(true);
     // The base initramfs is kept byte for byte after the early microcode archive (talos-imager.md §4.6).
@@ -164,8 +170,10 @@ describe.skipIf(skip)('imagekit build from the fixture world (registry mirror) b
     const r = await bootKernel(join(out, 'kernel-amd64'), join(out, 'initramfs-metal-amd64.xz'), 'console=ttyS0 imagekit.e2e=direct-9a1b', {
       until: 'IMAGEKIT-INIT: done', timeoutSec: 240,
     });
-    expectBootedWithExtensions(r, ['console=ttyS0', 'imagekit.e2e=direct-9a1b']);
-  });
+    expectBootedWithExtensions(r, ['console=ttyS0', 'imagekit.e2e=direct-9a1b'], 3);
+    expect(r.log).toMatch(/IMAGEKIT-LAYER: 2 2\.sqsh mounted/);
+    expect(r.log).toContain('IMAGEKIT-EMBEDDED-CONFIG: # imagekit-e2e-config-7f3a');
+  }, BOOT_TEST_TIMEOUT);
 
   it('installer: a docker-save tarball skopeo reads (base installer layer + artifacts layer with systemd-boot and the UKI)', () => {
     const out = join(work, 'installer');

@@ -98,5 +98,5 @@ describe('reproducible builds through bin/imagekit.js', () => {
     expect(a!.reported).toBe(a!.sha256);
     expect(b!.sha256).toBe(a!.sha256);
     expect(c!.sha256).not.toBe(a!.sha256);
-  });
+  }, 300_000);
 });

@@ -43,7 +43,8 @@ async function runQemu(args: string[], opts: BootOptions): Promise<BootResult> {
   const exitCode = await new Promise<number | null>((resolve) => {
     const timer = setInterval(() => {
       const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
-      if ((opts.until && text.includes(opts.until)) || Date.now() > deadline) {
+      // A panic never reaches `until`: stop at once instead of waiting for the deadline.
+      if ((opts.until && text.includes(opts.until)) || text.includes('Kernel panic - not syncing') || Date.now() > deadline) {
         if (Date.now() > deadline) timedOut = true;
         child.kill('SIGKILL');
       }
