@@ -30,6 +30,7 @@ import {
   distSlot,
 } from './lzma-constants.js';
 import { MatchFinder } from './match-finder.js';
+import { matchLength } from './match-length.js';
 import type { LzmaOptions } from './presets.js';
 
 // ---- probability array layout -----------------------------------------------------------------
@@ -290,6 +291,7 @@ export class LzmaEncoder {
   private encodeLiteral(position: number): void {
     const mf = this.mf;
     const buf = mf.buf;
+    const view = mf.view;
     const cur = mf.readPos - mf.readAhead;
     const curByte = buf[cur]!;
     const sub = this.literalBase(position, buf[cur - 1]!);
@@ -478,6 +480,7 @@ export class LzmaEncoder {
       matchesCount = this.matchesCount;
     }
     const buf = mf.buf;
+    const view = mf.view;
     const cur = mf.readPos - 1;
     let bufAvail = mf.writePos - mf.readPos + 1;
     if (bufAvail > MATCH_LEN_MAX) bufAvail = MATCH_LEN_MAX;
@@ -493,7 +496,7 @@ export class LzmaEncoder {
       const back = cur - reps[i]! - 1;
       if (buf[cur] !== buf[back] || buf[cur + 1] !== buf[back + 1]) continue;
       let len = 2;
-      while (len < bufAvail && buf[cur + len] === buf[back + len]) len++;
+      len = matchLength(buf, view, cur, back, len, bufAvail);
       if (len >= niceLen) {
         this.backRes = i;
         this.lenRes = len;
@@ -563,8 +566,7 @@ export class LzmaEncoder {
     const limit = lenMain - 1 > 2 ? lenMain - 1 : 2;
     for (let i = 0; i < REPS; i++) {
       const back = next - reps[i]! - 1;
-      let j = 0;
-      while (j < limit && buf[next + j] === buf[back + j]) j++;
+      const j = matchLength(buf, view, next, back, 0, limit);
       if (j === limit) {
         this.backRes = LITERAL;
         this.lenRes = 1;
@@ -780,6 +782,7 @@ export class LzmaEncoder {
       return -1;
     }
     const buf = mf.buf;
+    const view = mf.view;
     const cur = mf.readPos - 1;
     const reps = this.reps;
     const repLens = this.repLens;
@@ -791,7 +794,7 @@ export class LzmaEncoder {
         continue;
       }
       let len = 2;
-      while (len < bufAvail && buf[cur + len] === buf[back + len]) len++;
+      len = matchLength(buf, view, cur, back, len, bufAvail);
       repLens[i] = len;
       if (len > repLens[repMaxIndex]!) repMaxIndex = i;
     }
@@ -893,6 +896,7 @@ export class LzmaEncoder {
   ): number {
     const mf = this.mf;
     const buf = mf.buf;
+    const view = mf.view;
     const probs = this.probs;
     const price = this.optPrice;
     const posPrevA = this.optPosPrev;
@@ -984,7 +988,7 @@ export class LzmaEncoder {
       const back = bufPos - reps[0]! - 1;
       const limit = bufAvailFull < niceLen + 1 ? bufAvailFull : niceLen + 1;
       let lenTest = 1;
-      while (lenTest < limit && buf[bufPos + lenTest] === buf[back + lenTest]) lenTest++;
+      lenTest = matchLength(buf, view, bufPos, back, lenTest, limit);
       lenTest -= 1;
       if (lenTest >= 2) {
         const state2 = afterLiteral(state);
@@ -1009,7 +1013,7 @@ export class LzmaEncoder {
       const back = bufPos - reps[repIndex]! - 1;
       if (buf[bufPos] !== buf[back] || buf[bufPos + 1] !== buf[back + 1]) continue;
       let lenTest = 2;
-      while (lenTest < bufAvail && buf[bufPos + lenTest] === buf[back + lenTest]) lenTest++;
+      lenTest = matchLength(buf, view, bufPos, back, lenTest, bufAvail);
       while (lenEnd < cur + lenTest) price[++lenEnd] = RC_INFINITY_PRICE;
       const lenTestTemp = lenTest;
       const p = repMatchPrice + this.pureRepPrice(repIndex, state, posState);
@@ -1029,7 +1033,7 @@ export class LzmaEncoder {
       let lenTest2 = lenTest + 1;
       const limit = bufAvailFull < lenTest2 + niceLen ? bufAvailFull : lenTest2 + niceLen;
       if (lenTest2 < limit) {
-        while (lenTest2 < limit && buf[bufPos + lenTest2] === buf[back + lenTest2]) lenTest2++;
+        lenTest2 = matchLength(buf, view, bufPos, back, lenTest2, limit);
       }
       lenTest2 -= lenTest + 1;
       if (lenTest2 >= 2) {
@@ -1086,7 +1090,7 @@ export class LzmaEncoder {
           let lenTest2 = lenTest + 1;
           const limit = bufAvailFull < lenTest2 + niceLen ? bufAvailFull : lenTest2 + niceLen;
           if (lenTest2 < limit) {
-            while (lenTest2 < limit && buf[bufPos + lenTest2] === buf[back + lenTest2]) lenTest2++;
+            lenTest2 = matchLength(buf, view, bufPos, back, lenTest2, limit);
           }
           lenTest2 -= lenTest + 1;
           if (lenTest2 >= 2) {

@@ -10,6 +10,7 @@
  * positions stay below 2^31 (normalization) so everything is small-integer arithmetic.
  */
 import { HASH_TABLE, MATCH_LEN_MAX } from './lzma-constants.js';
+import { matchLength } from './match-length.js';
 import type { MatchFinderKind } from './presets.js';
 
 const HASH_2_SIZE = 1 << 10;
@@ -37,6 +38,8 @@ export interface MatchFinderOptions {
 export class MatchFinder {
   /** The window. In one-shot mode this is the caller's input itself (never written). */
   buf: Uint8Array;
+  /** `buf` as a DataView, for word-at-a-time match length. */
+  view: DataView;
   /** Next byte to run through the match finder. */
   readPos = 0;
   /** Bytes run through the match finder but not yet encoded. */
@@ -90,6 +93,7 @@ export class MatchFinder {
     this.depth = opts.depth !== 0 ? opts.depth : isBt ? 16 + (this.niceLen >>> 1) : 4 + (this.niceLen >>> 2);
     this.offset = this.cyclicSize;
     this.buf = new Uint8Array(0);
+    this.view = new DataView(this.buf.buffer);
   }
 
   /** Start over on new data (a new block): the tables are cleared, `son` needs no clearing. */
@@ -110,6 +114,7 @@ export class MatchFinder {
   setInput(data: Uint8Array): void {
     this.reset();
     this.buf = data;
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.writePos = data.length;
     this.readLimit = data.length;
     this.finishing = true;
@@ -167,7 +172,7 @@ export class MatchFinder {
         const buf = this.buf;
         const p1 = this.readPos - 1;
         const p2 = p1 - this.matchDist[count - 1]! - 1;
-        while (lenBest < limit && buf[p1 + lenBest] === buf[p2 + lenBest]) lenBest++;
+        lenBest = matchLength(buf, this.view, p1, p2, lenBest, limit);
       }
     }
     ++this.readAhead;
@@ -227,7 +232,7 @@ export class MatchFinder {
     if (delta2 < this.cyclicSize && buf[cur - delta2] === buf[cur]) {
       // The 2-byte hash with an equal first byte implies an equal second byte.
       const p = cur - delta2;
-      while (lenBest < lenLimit && buf[p + lenBest] === buf[cur + lenBest]) lenBest++;
+      lenBest = matchLength(buf, this.view, p, cur, lenBest, lenLimit);
       this.matchLen[0] = lenBest;
       this.matchDist[0] = delta2 - 1;
       count = 1;
@@ -279,7 +284,7 @@ export class MatchFinder {
     }
     if (count !== 0) {
       const p = cur - delta2;
-      while (lenBest < lenLimit && buf[p + lenBest] === buf[cur + lenBest]) lenBest++;
+      lenBest = matchLength(buf, this.view, p, cur, lenBest, lenLimit);
       this.matchLen[count - 1] = lenBest;
       if (lenBest === lenLimit) {
         this.son[this.cyclicPos] = curMatch;
@@ -293,6 +298,7 @@ export class MatchFinder {
 
   private hcChain(lenLimit: number, pos: number, cur: number, curMatch: number, count: number, lenBest: number): number {
     const buf = this.buf;
+    const view = this.view;
     const son = this.son;
     const cyclicPos = this.cyclicPos;
     const cyclicSize = this.cyclicSize;
@@ -307,7 +313,7 @@ export class MatchFinder {
       curMatch = son[cyclicPos - delta + (delta > cyclicPos ? cyclicSize : 0)]!;
       if (buf[pb + lenBest] === buf[cur + lenBest] && buf[pb] === buf[cur]) {
         let len = 1;
-        while (len < lenLimit && buf[pb + len] === buf[cur + len]) len++;
+        len = matchLength(buf, view, pb, cur, len, lenLimit);
         if (lenBest < len) {
           lenBest = len;
           matchLen[count] = len;
@@ -404,7 +410,7 @@ export class MatchFinder {
     }
     if (count !== 0) {
       const p = cur - delta2;
-      while (lenBest < lenLimit && buf[p + lenBest] === buf[cur + lenBest]) lenBest++;
+      lenBest = matchLength(buf, this.view, p, cur, lenBest, lenLimit);
       this.matchLen[count - 1] = lenBest;
       if (lenBest === lenLimit) {
         this.btSkip(lenLimit, pos, cur, curMatch);
@@ -420,6 +426,7 @@ export class MatchFinder {
 
   private btFind(lenLimit: number, pos: number, cur: number, curMatch: number, count: number, lenBest: number): number {
     const buf = this.buf;
+    const view = this.view;
     const son = this.son;
     const cyclicPos = this.cyclicPos;
     const cyclicSize = this.cyclicSize;
@@ -445,8 +452,8 @@ export class MatchFinder {
       let a = buf[pb + len]!;
       let b = buf[cur + len]!;
       if (a === b) {
-        len++;
-        while (len < lenLimit && buf[pb + len] === buf[cur + len]) len++;
+        // Most candidates differ within a byte or two: stay bytewise until two more bytes match.
+        if (++len < lenLimit && buf[pb + len] === buf[cur + len]) len = matchLength(buf, view, pb, cur, len + 1, lenLimit);
         if (lenBest < len) {
           lenBest = len;
           matchLen[count] = len;
@@ -477,6 +484,7 @@ export class MatchFinder {
 
   private btSkip(lenLimit: number, pos: number, cur: number, curMatch: number): void {
     const buf = this.buf;
+    const view = this.view;
     const son = this.son;
     const cyclicPos = this.cyclicPos;
     const cyclicSize = this.cyclicSize;
@@ -498,8 +506,8 @@ export class MatchFinder {
       let a = buf[pb + len]!;
       let b = buf[cur + len]!;
       if (a === b) {
-        len++;
-        while (len < lenLimit && buf[pb + len] === buf[cur + len]) len++;
+        // Most candidates differ within a byte or two: stay bytewise until two more bytes match.
+        if (++len < lenLimit && buf[pb + len] === buf[cur + len]) len = matchLength(buf, view, pb, cur, len + 1, lenLimit);
         if (len === lenLimit) {
           son[ptr1] = son[pair]!;
           son[ptr0] = son[pair + 1]!;

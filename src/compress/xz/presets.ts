@@ -3,7 +3,7 @@
  * compressor filter chains" table). The parameters decide the encoder's bytes, so they are part of
  * the output format for anyone comparing with `xz -N[e]`.
  */
-import { invalidInput } from '../../core/errors.js';
+import { invalidInput, unsupported } from '../../core/errors.js';
 import { DICT_SIZE_MIN, MATCH_LEN_MAX } from './lzma-constants.js';
 
 /** Match finders: hash chains with 3 or 4 hashed bytes, binary tree with 4. */
@@ -23,6 +23,9 @@ export interface LzmaOptions {
 }
 
 const DICT_POW2 = [18, 20, 21, 22, 22, 23, 23, 24, 25, 26];
+
+/** Largest dictionary our encoder accepts (preset 9 uses 64 MiB). */
+export const MAX_ENCODER_DICT = 256 << 20;
 const FAST_DEPTHS = [4, 8, 24, 48];
 
 /** The LZMA2 options of `xz -<preset>[e]`. */
@@ -60,6 +63,9 @@ export function validateLzmaOptions(o: LzmaOptions): void {
     throw invalidInput('E_XZ_OPTIONS', `invalid LZMA2 options: ${what}`);
   };
   if (!Number.isInteger(o.dictSize) || o.dictSize < DICT_SIZE_MIN || o.dictSize > 1536 * 1024 * 1024) bad(`dictSize ${o.dictSize}`);
+  if (o.dictSize > MAX_ENCODER_DICT) {
+    throw unsupported('E_XZ_DICT_TOO_LARGE', `xz encoder dictionary of ${o.dictSize} bytes is above our limit of ${MAX_ENCODER_DICT} (the match finder needs ~10 bytes per dictionary byte)`);
+  }
   if (!Number.isInteger(o.lc) || !Number.isInteger(o.lp) || o.lc < 0 || o.lp < 0 || o.lc + o.lp > 4) bad(`lc=${o.lc} lp=${o.lp} (lc + lp ≤ 4)`);
   if (!Number.isInteger(o.pb) || o.pb < 0 || o.pb > 4) bad(`pb=${o.pb}`);
   if (!Number.isInteger(o.niceLen) || o.niceLen < 2 || o.niceLen > MATCH_LEN_MAX) bad(`niceLen ${o.niceLen}`);

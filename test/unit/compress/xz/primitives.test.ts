@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from '../../../../src/compress/xz/crc64.js';
 import { RC_PRICES, distSlot, HASH_TABLE } from '../../../../src/compress/xz/lzma-constants.js';
-import { lzma2DictByte, lzma2DictSizeFromByte, lzmaPreset, mtBlockSize } from '../../../../src/compress/xz/presets.js';
+import { lzma2DictByte, lzma2DictSizeFromByte, lzmaPreset, mtBlockSize, validateLzmaOptions } from '../../../../src/compress/xz/presets.js';
 import { blockHeaderSize, encodeBlockHeader, encodeIndex, indexSize, streamFooter, streamHeader, vliSize, writeVli } from '../../../../src/compress/xz/container.js';
 import { blockBufferBound } from '../../../../src/compress/xz/block-encoder.js';
 import { mixed } from './data.js';
@@ -47,6 +47,11 @@ describe('presets', () => {
     expect(lzmaPreset(0, true)).toMatchObject({ dictSize: 256 << 10, mode: 'normal', mf: 'bt4', niceLen: 273, depth: 512 });
     expect(lzmaPreset(5, true)).toMatchObject({ mode: 'normal', niceLen: 192, depth: 0 });
     expect(() => lzmaPreset(10)).toThrow(/preset/);
+  });
+  it('refuses options the encoder cannot honour', () => {
+    expect(() => validateLzmaOptions({ ...lzmaPreset(0), dictSize: 1 << 30 })).toThrow(/above our limit/);
+    expect(() => validateLzmaOptions({ ...lzmaPreset(0), lc: 4, lp: 1 })).toThrow(/lc \+ lp/);
+    expect(() => validateLzmaOptions({ ...lzmaPreset(0), niceLen: 300 })).toThrow(/niceLen/);
   });
   it('block size of xz -T0', () => {
     expect(mtBlockSize(256 << 10)).toBe(1 << 20);
