@@ -18,16 +18,16 @@
  *   npm run bench -- compress            (BENCH_RUNS=n for min of n runs; default 1)
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { MiB, prepareCompressInputs, timed, type Measured } from './lib/compress-inputs.js';
 import { CompressingSink } from '../src/compress/compressing-sink.js';
 import { createEncoder, type EncoderOptions } from '../src/compress/encoder.js';
 
-const MiB = 1 << 20;
 const SPARSE_SIZE = 1300 * MiB;
 /** Data regions of the sparse image: [offset, length, offset into mix200]. */
 const SPARSE_DATA: Array<[number, number, number]> = [
@@ -35,72 +35,6 @@ const SPARSE_DATA: Array<[number, number, number]> = [
   [500 * MiB, 30 * MiB, 60 * MiB],
   [1200 * MiB, 20 * MiB, 120 * MiB],
 ];
-
-function sh(cmd: string): void {
-  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-}
-
-function prepareInputs(dir: string): { mix: string; initrd: string; sparse: string } {
-  mkdirSync(dir, { recursive: true });
-  const mix = join(dir, 'mix200.bin');
-  if (!existsSync(mix)) {
-    sh(`tar --sort=name -cf - -C / usr/lib/python3 usr/lib/python3.11 usr/lib/x86_64-linux-gnu usr/share 2>/dev/null | head -c ${200 * MiB} > "${mix}.tmp"; true`);
-    if (statSync(`${mix}.tmp`).size !== 200 * MiB) throw new Error('could not make a 200 MiB tar sample');
-    renameSync(`${mix}.tmp`, mix);
-  }
-  const initrd = join(dir, 'initrd90.cpio');
-  if (!existsSync(initrd)) {
-    const w = join(dir, 'initrd-work');
-    rmSync(w, { recursive: true, force: true });
-    mkdirSync(join(w, 'src'), { recursive: true });
-    mkdirSync(join(w, 'root/extensions'), { recursive: true });
-    // ~280 MiB of shared libraries (name order) → a zstd squashfs of roughly 90 MiB.
-    const libDir = '/usr/lib/x86_64-linux-gnu';
-    const picked: string[] = [];
-    let total = 0;
-    for (const f of readdirSync(libDir).sort()) {
-      const st = lstatSync(join(libDir, f), { throwIfNoEntry: false });
-      if (!st?.isFile() || !f.includes('.so') || st.size < 100_000 || total + st.size > 280 * MiB) continue;
-      picked.push(f);
-      total += st.size;
-    }
-    writeFileSync(join(w, 'list'), picked.join('\n') + '\n');
-    sh(`cd ${libDir} && cpio -pdm --quiet "${w}/src" < "${w}/list"`);
-    sh(`mksquashfs "${w}/src" "${w}/root/extensions/libs.sqsh" -comp zstd -Xcompression-level 18 -all-root -noappend -quiet -no-progress`);
-    sh(`cp -r /usr/share/common-licenses "${w}/root/licenses" && head -c ${4 * MiB} "${mix}" > "${w}/root/extensions.yaml"`);
-    sh(`cd "${w}/root" && find . | LC_ALL=C sort | cpio -o -H newc -R +0:+0 --reproducible --quiet > "${initrd}.tmp"`);
-    renameSync(`${initrd}.tmp`, initrd);
-    rmSync(w, { recursive: true, force: true });
-  }
-  const sparse = join(dir, 'sparse1300.raw');
-  if (!existsSync(sparse)) {
-    sh(`truncate -s ${SPARSE_SIZE} "${sparse}.tmp"`);
-    for (const [off, len, src] of SPARSE_DATA) {
-      sh(`dd if="${mix}" of="${sparse}.tmp" bs=1M skip=${src / MiB} seek=${off / MiB} count=${len / MiB} conv=notrunc,sparse status=none`);
-    }
-    renameSync(`${sparse}.tmp`, sparse);
-  }
-  return { mix, initrd, sparse };
-}
-
-interface Measured {
-  seconds: number;
-  /** user + system CPU seconds (less sensitive than wall time to other jobs on the machine). */
-  cpu: number;
-  rssMiB: number;
-}
-
-function timed(argv: string[], stdoutTo?: string): Measured {
-  const timeFile = join(tmpdir(), `imagekit-bench-time-${process.pid}`);
-  const cmd = ['/usr/bin/time', '-f', '%e %M %U %S', '-o', timeFile, ...argv];
-  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('sh', ['-c', stdoutTo ? `${quoted} > '${stdoutTo}'` : quoted], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${argv.join(' ')}`);
-  const [e, m, u, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
-  rmSync(timeFile, { force: true });
-  return { seconds: e!, cpu: u! + sys!, rssMiB: m! / 1024 };
-}
 
 interface Case {
   name: string;
@@ -142,7 +76,7 @@ async function main(): Promise<void> {
     return;
   }
   const dir = process.env.IMAGEKIT_BENCH_DIR ?? join(tmpdir(), 'imagekit-bench-compress');
-  const { mix, initrd, sparse } = prepareInputs(dir);
+  const { mix, initrd, sparse } = prepareCompressInputs(dir, { size: SPARSE_SIZE, regions: SPARSE_DATA });
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
   const cases: Case[] = [
     { name: `zstd -18, mix 200 MiB`, input: mix, ours: { format: 'zstd', level: 18 }, feed: 'file', native: ['zstd', '-18', '-T0', '-q', '-c', mix], check: ['zstd', '-dc'] },

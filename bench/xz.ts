@@ -18,85 +18,21 @@
  *   npm run bench -- xz        (BENCH_RUNS=n for min of n runs; default 1; BENCH_XZ_CASES=a,b to pick)
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { MiB, prepareCompressInputs, timed, type Measured } from './lib/compress-inputs.js';
 import { CompressingSink } from '../src/compress/compressing-sink.js';
 import { createXzEncoder, XZ_DISK_IMAGE, XZ_INITRAMFS, type XzEncodeOptions } from '../src/compress/xz/index.js';
 
-const MiB = 1 << 20;
 const SPARSE_SIZE = 1331 * MiB;
 /** Data regions of the sparse image: [offset, length, offset into mix200]. */
 const SPARSE_DATA: Array<[number, number, number]> = [
   [1 * MiB, 20 * MiB, 0],
   [105 * MiB, 60 * MiB, 40 * MiB],
 ];
-
-function sh(cmd: string): void {
-  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-}
-
-function prepareInputs(dir: string): { mix: string; initrd: string; sparse: string } {
-  mkdirSync(dir, { recursive: true });
-  const mix = join(dir, 'mix200.bin');
-  if (!existsSync(mix)) {
-    sh(`tar --sort=name -cf - -C / usr/lib/python3 usr/lib/python3.11 usr/lib/x86_64-linux-gnu usr/share 2>/dev/null | head -c ${200 * MiB} > "${mix}.tmp"; true`);
-    if (statSync(`${mix}.tmp`).size !== 200 * MiB) throw new Error('could not make a 200 MiB tar sample');
-    renameSync(`${mix}.tmp`, mix);
-  }
-  const initrd = join(dir, 'initrd90.cpio');
-  if (!existsSync(initrd)) {
-    const w = join(dir, 'initrd-work');
-    rmSync(w, { recursive: true, force: true });
-    mkdirSync(join(w, 'src'), { recursive: true });
-    mkdirSync(join(w, 'root/extensions'), { recursive: true });
-    // ~280 MiB of shared libraries (name order) → a zstd squashfs of roughly 90 MiB.
-    const libDir = '/usr/lib/x86_64-linux-gnu';
-    const picked: string[] = [];
-    let total = 0;
-    for (const f of readdirSync(libDir).sort()) {
-      const st = lstatSync(join(libDir, f), { throwIfNoEntry: false });
-      if (!st?.isFile() || !f.includes('.so') || st.size < 100_000 || total + st.size > 280 * MiB) continue;
-      picked.push(f);
-      total += st.size;
-    }
-    writeFileSync(join(w, 'list'), picked.join('\n') + '\n');
-    sh(`cd ${libDir} && cpio -pdm --quiet "${w}/src" < "${w}/list"`);
-    sh(`mksquashfs "${w}/src" "${w}/root/extensions/libs.sqsh" -comp zstd -Xcompression-level 18 -all-root -noappend -quiet -no-progress`);
-    sh(`cp -r /usr/share/common-licenses "${w}/root/licenses" && head -c ${4 * MiB} "${mix}" > "${w}/root/extensions.yaml"`);
-    sh(`cd "${w}/root" && find . | LC_ALL=C sort | cpio -o -H newc -R +0:+0 --reproducible --quiet > "${initrd}.tmp"`);
-    renameSync(`${initrd}.tmp`, initrd);
-    rmSync(w, { recursive: true, force: true });
-  }
-  const sparse = join(dir, 'sparse1331.raw');
-  if (!existsSync(sparse)) {
-    sh(`truncate -s ${SPARSE_SIZE} "${sparse}.tmp"`);
-    for (const [off, len, src] of SPARSE_DATA) {
-      sh(`dd if="${mix}" of="${sparse}.tmp" bs=1M skip=${src / MiB} seek=${off / MiB} count=${len / MiB} conv=notrunc,sparse status=none`);
-    }
-    renameSync(`${sparse}.tmp`, sparse);
-  }
-  return { mix, initrd, sparse };
-}
-
-interface Measured {
-  seconds: number;
-  rssMiB: number;
-}
-
-function timed(argv: string[], stdoutTo?: string): Measured {
-  const timeFile = join(tmpdir(), `imagekit-bench-xz-time-${process.pid}`);
-  const cmd = ['/usr/bin/time', '-f', '%e %M', '-o', timeFile, ...argv];
-  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('sh', ['-c', stdoutTo ? `${quoted} > '${stdoutTo}'` : quoted], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${argv.join(' ')}`);
-  const [e, m] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
-  rmSync(timeFile, { force: true });
-  return { seconds: e!, rssMiB: m! / 1024 };
-}
 
 interface Case {
   key: string;
@@ -128,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const dir = process.env.IMAGEKIT_BENCH_DIR ?? join(tmpdir(), 'imagekit-bench-xz');
-  const { mix, initrd, sparse } = prepareInputs(dir);
+  const { mix, initrd, sparse } = prepareCompressInputs(dir, { size: SPARSE_SIZE, regions: SPARSE_DATA });
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
   const initrdMiB = Math.round(statSync(initrd).size / MiB);
   const all: Case[] = [
@@ -147,8 +83,8 @@ async function main(): Promise<void> {
   for (const c of cases) {
     const oursOut = join(dir, 'ours.xz');
     const nativeOut = join(dir, 'native.xz');
-    let ours: Measured = { seconds: Infinity, rssMiB: 0 };
-    let native: Measured = { seconds: Infinity, rssMiB: 0 };
+    let ours: Measured = { seconds: Infinity, cpu: 0, rssMiB: 0 };
+    let native: Measured = { seconds: Infinity, cpu: 0, rssMiB: 0 };
     for (let i = 0; i < runs; i++) {
       const n = timed(c.native, nativeOut);
       if (n.seconds < native.seconds) native = n;
