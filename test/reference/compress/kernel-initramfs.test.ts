@@ -7,11 +7,11 @@
  * refused by the kernel's unpacker ("junk at the end of compressed archive"), because it stops at
  * the end of each frame and requires a complete cpio archive there.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { zstdCompress } from '../../../src/compress/zstd.js';
+import { buildPayloadCpio } from '../../helpers/payload-initramfs.js';
 import { bootKernel } from '../../helpers/qemu.js';
 import { e2eAssets, missingTools, runTool, tempDir } from '../../helpers/tools.js';
 import { randomBytes, textLike } from '../../unit/compress/data.js';
@@ -20,42 +20,17 @@ const skip = missingTools('qemu-system-x86_64', 'cpio', 'busybox') || !e2eAssets
 const { dir, cleanup } = tempDir('imagekit-zstd-kernel-');
 afterAll(cleanup);
 
-const INIT = `#!/bin/busybox sh
-/bin/busybox mkdir -p /proc
-/bin/busybox mount -t proc proc /proc
-for f in /payload/*; do echo "PAYLOAD $(/bin/busybox basename $f) $(/bin/busybox md5sum < $f | /bin/busybox cut -d' ' -f1)"; done
-echo "ZSTD-INITRAMFS-DONE"
-/bin/busybox poweroff -f
-`;
-
-function buildCpio(): { cpio: Buffer; sums: Map<string, string> } {
-  const root = join(dir, 'root');
-  mkdirSync(join(root, 'bin'), { recursive: true });
-  mkdirSync(join(root, 'payload'), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  chmodSync(join(root, 'bin/busybox'), 0o755);
-  writeFileSync(join(root, 'init'), INIT);
-  chmodSync(join(root, 'init'), 0o755);
-  const sums = new Map<string, string>();
-  const files: Array<[string, Uint8Array]> = [
-    ['a-text', textLike(600_000, 1)],
-    ['b-random', randomBytes(300_000, 2)],
-    ['c-zeros', new Uint8Array(500_000)],
-    ['d-text', textLike(700_000, 3)],
-  ];
-  for (const [name, data] of files) {
-    writeFileSync(join(root, 'payload', name), data);
-    sums.set(name, createHash('md5').update(data).digest('hex'));
-  }
-  const r = runTool('sh', ['-c', `cd "${root}" && find . | LC_ALL=C sort | cpio -o -H newc -R +0:+0 --reproducible --quiet > "${join(dir, 'root.cpio')}"`]);
-  expect(r.status, r.stderr).toBe(0);
-  return { cpio: readFileSync(join(dir, 'root.cpio')), sums };
-}
+const FILES: Array<[string, Uint8Array]> = [
+  ['a-text', textLike(600_000, 1)],
+  ['b-random', randomBytes(300_000, 2)],
+  ['c-zeros', new Uint8Array(500_000)],
+  ['d-text', textLike(700_000, 3)],
+];
 
 describe('kernel initramfs unpacker', () => {
   it.skipIf(skip)('boots a zstd-18 initramfs made of joined segments; one frame per segment is refused', async () => {
     const assets = e2eAssets()!;
-    const { cpio, sums } = buildCpio();
+    const { cpio, sums } = buildPayloadCpio(dir, FILES, 'ZSTD-INITRAMFS-DONE');
     const single = await zstdCompress(cpio, { level: 18, segmentSize: 256 << 10 });
     const multi = await zstdCompress(cpio, { level: 3, segmentSize: 256 << 10, frames: 'multi' });
     const singlePath = join(dir, 'single.zst');

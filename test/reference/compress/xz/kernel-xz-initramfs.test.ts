@@ -4,11 +4,11 @@
  * /init sees every file intact. Control: the same archive with a CRC64 check (xz's default) is
  * refused by the kernel's xz unpacker, which is why CRC32 is the initramfs default.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { xzEncode, XZ_INITRAMFS } from '../../../../src/compress/xz/xz.js';
+import { buildPayloadCpio } from '../../../helpers/payload-initramfs.js';
 import { bootKernel } from '../../../helpers/qemu.js';
 import { e2eAssets, missingTools, runTool, tempDir } from '../../../helpers/tools.js';
 import { mixed, randomBytes, textLike } from '../../../unit/compress/xz/data.js';
@@ -17,42 +17,17 @@ const skip = missingTools('qemu-system-x86_64', 'cpio', 'busybox') || !e2eAssets
 const { dir, cleanup } = tempDir('imagekit-xz-kernel-');
 afterAll(cleanup);
 
-const INIT = `#!/bin/busybox sh
-/bin/busybox mkdir -p /proc
-/bin/busybox mount -t proc proc /proc
-for f in /payload/*; do echo "PAYLOAD $(/bin/busybox basename $f) $(/bin/busybox md5sum < $f | /bin/busybox cut -d' ' -f1)"; done
-echo "XZ-INITRAMFS-DONE"
-/bin/busybox poweroff -f
-`;
-
-function buildCpio(): { cpio: Buffer; sums: Map<string, string> } {
-  const root = join(dir, 'root');
-  mkdirSync(join(root, 'bin'), { recursive: true });
-  mkdirSync(join(root, 'payload'), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  chmodSync(join(root, 'bin/busybox'), 0o755);
-  writeFileSync(join(root, 'init'), INIT);
-  chmodSync(join(root, 'init'), 0o755);
-  const sums = new Map<string, string>();
-  const files: Array<[string, Uint8Array]> = [
-    ['a-text', textLike(500_000, 1)],
-    ['b-random', randomBytes(300_000, 2)],
-    ['c-zeros', new Uint8Array(1_200_000)],
-    ['d-mixed', mixed(400_000, 3)],
-  ];
-  for (const [name, data] of files) {
-    writeFileSync(join(root, 'payload', name), data);
-    sums.set(name, createHash('md5').update(data).digest('hex'));
-  }
-  const r = runTool('sh', ['-c', `cd "${root}" && find . | LC_ALL=C sort | cpio -o -H newc -R +0:+0 --reproducible --quiet > "${join(dir, 'root.cpio')}"`]);
-  expect(r.status, r.stderr).toBe(0);
-  return { cpio: readFileSync(join(dir, 'root.cpio')), sums };
-}
+const FILES: Array<[string, Uint8Array]> = [
+  ['a-text', textLike(500_000, 1)],
+  ['b-random', randomBytes(300_000, 2)],
+  ['c-zeros', new Uint8Array(1_200_000)],
+  ['d-mixed', mixed(400_000, 3)],
+];
 
 describe('kernel initramfs unpacker (xz)', () => {
   it.skipIf(skip)('boots our CRC32 multi-block xz initramfs; refuses the CRC64 one', async () => {
     const assets = e2eAssets()!;
-    const { cpio, sums } = buildCpio();
+    const { cpio, sums } = buildPayloadCpio(dir, FILES, 'XZ-INITRAMFS-DONE');
     const good = join(dir, 'initrd.xz');
     const bad = join(dir, 'initrd-crc64.xz');
     writeFileSync(good, await xzEncode(cpio, XZ_INITRAMFS));
