@@ -3,13 +3,11 @@
  * between layers) flattened by imagekit and unpacked by umoci (an independent implementation of the
  * OCI whiteout rules) give the same tree. Fixed seed; each case is a real OCI layout on disk.
  */
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readEntry, type FileTree } from '../../../src/core/file-tree.js';
 import { BlobCache } from '../../../src/oci/blob-cache.js';
 import { flattenImage } from '../../../src/oci/flatten.js';
 import { buildImage } from '../../../src/oci/image-builder.js';
@@ -17,11 +15,11 @@ import { openLayoutImage, writeLayoutIndex, refNameAnnotation } from '../../../s
 import { parsePlatform } from '../../../src/oci/platform.js';
 import type { TarWriteEntry } from '../../../src/oci/tar-writer.js';
 import { missingTools, runTool } from '../../helpers/tools.js';
+import { dirSummary, treeSummary } from '../../helpers/tree-summary.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'imagekit-oracle-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 12);
 
 type Op = { kind: 'file' | 'dir' | 'whiteout' | 'opaque' | 'symlink'; path: string; data: string };
 
@@ -60,29 +58,6 @@ function layerEntries(ops: Op[]): TarWriteEntry[] {
       if (k === 'symlink') return { name: p, type: 'symlink', linkname: `target-${data.get(p)}` };
       return { name: p, type: 'file', data: Buffer.from(`${p}:${data.get(p)}`), mode: 0o644 };
     });
-}
-
-async function treeSummary(tree: FileTree): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of tree) out[e.path] = e.type === 'file' ? `file ${sha(await readEntry(e))}` : e.type === 'symlink' ? `symlink ${e.linkTarget}` : e.type;
-  return out;
-}
-
-function dirSummary(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(join(root, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(join(root, r));
-      if (st.isSymbolicLink()) out[r] = `symlink ${readlinkSync(join(root, r))}`;
-      else if (st.isDirectory()) {
-        out[r] = 'dir';
-        walk(r);
-      } else out[r] = `file ${sha(readFileSync(join(root, r)))}`;
-    }
-  };
-  walk('');
-  return out;
 }
 
 describe.skipIf(missingTools('umoci'))('flattening agrees with umoci unpack on random layer stacks', () => {

@@ -3,12 +3,10 @@
  * (and verifies every digest while doing so), imagekit pulls what skopeo pushes from an
  * umoci-made layout, and umoci's own unpack (OCI whiteout semantics) agrees with our flattening.
  */
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEntry, type FileTree } from '../../../src/core/file-tree.js';
 import { BlobCache } from '../../../src/oci/blob-cache.js';
 import { flattenImage } from '../../../src/oci/flatten.js';
 import { openLayoutImage, writeImageToLayout } from '../../../src/oci/layout.js';
@@ -18,6 +16,7 @@ import { RegistryClient } from '../../../src/oci/registry-client.js';
 import type { LayerSpec } from '../../../src/oci/image-builder.js';
 import { pushTestImage, startRegistry, type PushedTestImage, type TestRegistry } from '../../helpers/registry.js';
 import { missingTools, runTool } from '../../helpers/tools.js';
+import { dirSummary, shortSha, treeSummary } from '../../helpers/tree-summary.js';
 
 const skip = missingTools('docker-registry', 'skopeo', 'umoci');
 const tmp = mkdtempSync(join(tmpdir(), 'imagekit-interop-'));
@@ -27,7 +26,6 @@ let reg: TestRegistry;
 let ours: PushedTestImage;
 /** The same without zstd: umoci 0.4 cannot unpack zstd layers. */
 let oursGzip: PushedTestImage;
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
 
 /** A layered image exercising whiteouts, opaque dirs, symlinks, hard links and all compressions. */
 const layersFor = (p: string, zstd = true): LayerSpec[] => [
@@ -61,34 +59,6 @@ const layersFor = (p: string, zstd = true): LayerSpec[] => [
   },
   { compression: 'none', entries: [{ name: 'etc/platform', type: 'file', data: Buffer.from(`${p} (top)`) }] },
 ];
-
-async function treeSummary(tree: FileTree): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of tree) {
-    if (e.type === 'file') out[e.path] = `file ${sha(await readEntry(e))}`;
-    else if (e.type === 'hardlink') out[e.path] = `file ${sha(await readEntry(tree.find((x) => x.path === e.linkTarget)!))}`;
-    else if (e.type === 'symlink') out[e.path] = `symlink ${e.linkTarget}`;
-    else out[e.path] = e.type;
-  }
-  return out;
-}
-
-function dirSummary(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(join(root, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(join(root, r));
-      if (st.isSymbolicLink()) out[r] = `symlink ${readlinkSync(join(root, r))}`;
-      else if (st.isDirectory()) {
-        out[r] = 'dir';
-        walk(r);
-      } else out[r] = `file ${sha(readFileSync(join(root, r)))}`;
-    }
-  };
-  walk('');
-  return out;
-}
 
 beforeAll(async () => {
   if (skip) return;
@@ -133,7 +103,7 @@ describe.skipIf(skip)('skopeo and umoci agree with imagekit', () => {
     const a = await treeSummary(await flattenImage(fromLayout, { cache }));
     const b = await treeSummary(await flattenImage(pulled, { cache }));
     expect(a).toEqual(b);
-    expect(a['etc/platform']).toBe(`file ${sha(Buffer.from('linux/arm64 (top)'))}`);
+    expect(a['etc/platform']).toBe(`file ${shortSha(Buffer.from('linux/arm64 (top)'))}`);
   });
 
   it('umoci unpack of our image agrees with our flattening (whiteouts, opaque dirs, hard links, symlinks)', async () => {
