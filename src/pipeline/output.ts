@@ -17,7 +17,7 @@ import { createEncoder } from '../compress/encoder.js';
 import { CompressingSink } from '../compress/compressing-sink.js';
 import { ImagekitError, invalidInput, ioError, toImagekitError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
-import type { RandomAccessSink } from '../core/sink.js';
+import { writeStreamAt, type RandomAccessSink } from '../core/sink.js';
 import type { OutFormat } from '../profile/schema.js';
 import { AtomicFile } from './atomic-file.js';
 import { TAR_MEMBER_NAME, tarMemberStream } from './tar-member.js';
@@ -177,13 +177,8 @@ class SparseHandleSink implements RandomAccessSink {
     }
     this.advance(offset + bytes.byteLength);
   }
-  async writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
-    let pos = offset;
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      await this.write(pos, chunk);
-      pos += chunk.byteLength;
-    }
-    return pos - offset;
+  writeFrom(offset: number, stream: Readable | AsyncIterable<Uint8Array>): Promise<number> {
+    return writeStreamAt(this, offset, stream);
   }
   async hole(offset: number, length: number): Promise<void> {
     if (offset + length > this._size) await this.setSize(offset + length);
